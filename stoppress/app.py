@@ -1,0 +1,85 @@
+"""create_app(settings): storage + broker + newsroom + live hub + routes, started by the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from stoppress import __version__
+from stoppress.broker.base import Broker
+from stoppress.core.services import Newsroom
+from stoppress.settings import Settings
+from stoppress.storage.base import Storage
+from stoppress.web.cache import PageCache
+from stoppress.web.errors import HANDLERS, html_error
+from stoppress.web.render import Renderer, Site
+from stoppress.web.routes import routes
+from stoppress.web.stream import Hub, asgi_endpoint
+
+
+def open_storage(url: str) -> Storage:
+    """The storage backend for a database URL."""
+    if url.startswith("sqlite:") or "://" not in url:
+        from stoppress.storage.sqlite import SQLiteStorage
+
+        return SQLiteStorage(url)
+    raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///PATH.")
+
+
+def open_broker(url: str) -> Broker:
+    """The broker for a broker URL."""
+    if url in ("", "memory", "memory://"):
+        from stoppress.broker.memory import MemoryBroker
+
+        return MemoryBroker()
+    raise ValueError(f"Unsupported broker URL {url!r}: use memory://.")
+
+
+def create_app(settings: Settings) -> Starlette:
+    storage = open_storage(settings.db)
+    broker = open_broker(settings.broker)
+    newsroom = Newsroom(storage, broker)
+    renderer = Renderer(Site.from_settings(settings))
+    cache = PageCache()
+    hub = Hub(
+        newsroom,
+        renderer.event_payload,
+        heartbeat=settings.heartbeat,
+        max_buffer=settings.stream_buffer_bytes,
+        on_change=cache.invalidate,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await storage.startup()
+        await broker.startup()
+        await hub.startup()
+        try:
+            yield
+        finally:
+            await hub.shutdown()
+            await broker.shutdown()
+            await storage.shutdown()
+
+    async def not_found(message: str) -> Response:
+        return html_error(Request({"type": "http", "app": app, "headers": [], "method": "GET", "path": "/"}), 404, message)
+
+    app = Starlette(
+        routes=routes(asgi_endpoint(hub, not_found)),
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.newsroom = newsroom
+    app.state.renderer = renderer
+    app.state.cache = cache
+    app.state.hub = hub
+    app.state.asset_version = __version__
+    return app

@@ -1,0 +1,443 @@
+"""The newsroom's use cases: each validates, writes to storage (with its event) and then publishes.
+
+`Newsroom` is what every way in calls: the API, the reader pages, the CLI. It knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from stoppress.broker.base import Broker
+from stoppress.core import accounts, content, permissions
+from stoppress.core.errors import Conflict, Invalid, NotFound, Unauthenticated
+from stoppress.core.models import (
+    Blog,
+    BlogStatus,
+    Entry,
+    EntryStatus,
+    Event,
+    EventKind,
+    Image,
+    KeyPoints,
+    NewEvent,
+    Revision,
+    Role,
+    User,
+)
+from stoppress.storage.base import EntryPage, Storage
+
+CODE_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/l/I
+CODE_RE = re.compile(r"^[A-Za-z0-9_-]{3,32}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_TITLE = 300
+MAX_KEY_POINTS = 20
+MAX_KEY_POINT = 500
+PAGE_SIZE = 20
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+
+
+def clean_text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TITLE) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid(f"{field.capitalize()} must be text.", field=field)
+    value = " ".join(value.split())
+    if required and not value:
+        raise Invalid(f"{field.capitalize()} is required.", field=field)
+    if len(value) > limit:
+        raise Invalid(f"{field.capitalize()} is {len(value)} characters; keep it to {limit}.", field=field)
+    return value
+
+
+def clean_image(value: Any, field: str) -> Image | None:
+    if value in (None, {}):
+        return None
+    if not isinstance(value, dict):
+        raise Invalid(f"{field} must be an object with src, alt, caption and credit.", field=field)
+    block = content.normalize_blocks([{"type": "image", **value}])[0]
+    return Image(alt=block["alt"], caption=block["caption"], credit=block["credit"], src=block["src"])
+
+
+def parse_time(value: Any, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(f"{field} must be an ISO 8601 time such as 2024-01-23T12:08:00Z.", field=field) from None
+    else:
+        raise Invalid(f"{field} must be an ISO 8601 time such as 2024-01-23T12:08:00Z.", field=field)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false.", field=field)
+    return value
+
+
+class Newsroom:
+    """Every use case of Stop Press, over one storage and one broker."""
+
+    def __init__(self, storage: Storage, broker: Broker, clock: Callable[[], datetime] = now) -> None:
+        self.storage = storage
+        self.broker = broker
+        self.clock = clock
+
+    async def _publish(self, event: Event) -> Event:
+        await self.broker.publish(event)
+        return event
+
+    async def new_code(self) -> str:
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+            if not await self.storage.code_taken(code):
+                return code
+
+    async def _claim_code(self, code: Any) -> str:
+        if code in (None, ""):
+            return await self.new_code()
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise Invalid("A short code has 3 to 32 letters, digits, '-' or '_'.", field="code")
+        return code
+
+    # Users and tokens
+
+    async def add_user(self, name: str, role: Role | str, password: str | None = None) -> User:
+        try:
+            role = Role(role)
+        except ValueError:
+            raise Invalid("The role must be admin, editor or contributor.", field="role") from None
+        user = User(
+            id=None,
+            name=accounts.check_user_name(name),
+            role=role,
+            password_hash=accounts.hash_password(password) if password else None,
+            created_at=self.clock(),
+        )
+        return await self.storage.add_user(user)
+
+    async def get_user(self, name: str) -> User:
+        user = await self.storage.get_user(name)
+        if user is None:
+            raise NotFound(f"There is no user named {name!r}; create one with `stoppress users add {name}`.")
+        return user
+
+    async def authenticate(self, name: str, password: str) -> User:
+        user = await self.storage.get_user(name)
+        if not accounts.verify_password(user.password_hash if user else None, password) or user is None:
+            raise Unauthenticated("That user name and password do not match.")
+        return user
+
+    async def create_token(self, user: User, name: str = "api") -> str:
+        token = accounts.new_token()
+        await self.storage.add_token(user.id or 0, name, accounts.hash_token(token), self.clock())
+        return token
+
+    async def user_for_token(self, token: str) -> User:
+        user = await self.storage.user_for_token(accounts.hash_token(token))
+        if user is None:
+            raise Unauthenticated("This API token is not valid; create one with `stoppress tokens create NAME`.")
+        return user
+
+    # Blogs
+
+    async def get_blog(self, slug: str) -> Blog:
+        blog = await self.storage.get_blog(slug)
+        if blog is None:
+            raise NotFound(f"There is no blog {slug!r}.")
+        return blog
+
+    async def list_blogs(self) -> list[Blog]:
+        return await self.storage.list_blogs()
+
+    async def create_blog(self, actor: User, data: dict[str, Any]) -> Blog:
+        permissions.require_editor(actor, "create a blog")
+        title = clean_text(data.get("title"), "title", required=True)
+        slug = data.get("slug") or slugify(title)
+        if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 80:
+            raise Invalid(
+                "The slug is the blog's address: lowercase letters, digits and single dashes, up to 80 "
+                "characters (e.g. 'ukraine-updates').",
+                field="slug",
+            )
+        moment = parse_time(data.get("published_at"), "published_at") or self.clock()
+        blog = Blog(
+            id=None,
+            slug=slug,
+            code=await self._claim_code(data.get("code")),
+            title=title,
+            description=clean_text(data.get("description"), "description", limit=2000),
+            language=_language(data.get("language", "en")),
+            sections=_sections(data.get("sections", [])),
+            lead_image=clean_image(data.get("lead_image"), "lead_image"),
+            publisher=clean_text(data.get("publisher"), "publisher", limit=200),
+            published_at=moment,
+            updated_at=parse_time(data.get("updated_at"), "updated_at") or moment,
+            key_points=KeyPoints(_key_points(data.get("key_points", [])), moment if data.get("key_points") else None),
+        )
+        blog, event = await self.storage.create_blog(blog, NewEvent(EventKind.BLOG_CREATED, None, {}))
+        await self._publish(event)
+        return blog
+
+    async def update_blog(self, actor: User, slug: str, data: dict[str, Any]) -> Blog:
+        permissions.require_editor(actor, "change a blog")
+        blog = await self.get_blog(slug)
+        changes: dict[str, Any] = {}
+        if "title" in data:
+            changes["title"] = clean_text(data["title"], "title", required=True)
+        if "slug" in data and data["slug"] != blog.slug:
+            if not isinstance(data["slug"], str) or not SLUG_RE.match(data["slug"]):
+                raise Invalid("The slug must be lowercase letters, digits and single dashes.", field="slug")
+            changes["slug"] = data["slug"]
+        if "description" in data:
+            changes["description"] = clean_text(data["description"], "description", limit=2000)
+        if "language" in data:
+            changes["language"] = _language(data["language"])
+        if "sections" in data:
+            changes["sections"] = _sections(data["sections"])
+        if "lead_image" in data:
+            changes["lead_image"] = clean_image(data["lead_image"], "lead_image")
+        if "publisher" in data:
+            changes["publisher"] = clean_text(data["publisher"], "publisher", limit=200)
+        if "status" in data:
+            try:
+                status = BlogStatus(data["status"])
+            except ValueError:
+                raise Invalid("The status of a blog is 'live' or 'ended'.", field="status") from None
+            changes["status"] = status
+            changes["ended_at"] = self.clock() if status is BlogStatus.ENDED else None
+        unknown = set(data) - {"title", "slug", "description", "language", "sections", "lead_image", "publisher", "status", "key_points"}
+        if unknown:
+            raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+        if "key_points" in data:
+            await self.set_key_points(actor, slug, data["key_points"])
+            blog = await self.get_blog(slug)
+        if not changes:
+            return blog
+        blog = replace(blog, **changes, updated_at=self.clock())
+        event = await self.storage.update_blog(blog, NewEvent(EventKind.BLOG_UPDATED, None, {"blog": blog.snapshot()}))
+        blog.last_event_id = event.id
+        await self._publish(event)
+        return blog
+
+    async def set_key_points(self, actor: User, slug: str, items: Any) -> Blog:
+        permissions.require_editor(actor, "change the key points")
+        blog = await self.get_blog(slug)
+        blog.key_points = KeyPoints(_key_points(items), self.clock())
+        data = {"key_points": {"items": blog.key_points.items, "updated_at": blog.key_points.updated_at.isoformat()}}  # type: ignore[union-attr]
+        event = await self.storage.set_key_points(
+            blog.id or 0, blog.key_points, NewEvent(EventKind.KEY_POINTS_UPDATED, None, data)
+        )
+        blog.last_event_id = event.id
+        await self._publish(event)
+        return blog
+
+    # Entries
+
+    async def get_entry(self, blog: Blog, code: str, actor: User | None = None) -> Entry:
+        entry = await self.storage.get_entry(blog.id or 0, code)
+        if entry is None or (actor is None and not entry.is_public):
+            raise NotFound(f"There is no entry {code!r} in the blog {blog.slug!r}.")
+        return entry
+
+    async def list_entries(
+        self, blog: Blog, *, page: int = 1, per_page: int = PAGE_SIZE, include_unpublished: bool = False
+    ) -> EntryPage:
+        statuses = tuple(EntryStatus) if include_unpublished else (EntryStatus.PUBLISHED,)
+        return await self.storage.list_entries(
+            blog.id or 0, statuses=statuses, offset=(max(page, 1) - 1) * per_page, limit=per_page
+        )
+
+    async def page_of(self, entry: Entry, per_page: int = PAGE_SIZE) -> int:
+        """The reader page (1 = newest) on which a published entry is shown."""
+        return await self.storage.count_newer(entry) // per_page + 1
+
+    async def create_entry(self, actor: User, slug: str, data: dict[str, Any]) -> Entry:
+        blog = await self.get_blog(slug)
+        _no_unknown(data, {"title", "body", "format", "blocks", "key_event", "pinned", "status", "code", "published_at", "updated_at", "author"})
+        status = _status(data.get("status", "published"))
+        if not permissions.can_publish(actor) and status is EntryStatus.PUBLISHED:
+            # A contributor's entry never goes live by itself: it waits for an editor.
+            status = EntryStatus.SUBMITTED
+        moment = self.clock()
+        published_at = parse_time(data.get("published_at"), "published_at")
+        if published_at is not None:
+            permissions.require_editor(actor, "set an entry's publication time")
+        entry = Entry(
+            id=None,
+            blog_id=blog.id or 0,
+            code=await self._claim_code(data.get("code")),
+            title=clean_text(data.get("title"), "title", required=True),
+            blocks=_blocks(data),
+            status=status,
+            key_event=_flag(data.get("key_event", False), "key_event"),
+            pinned=_flag(data.get("pinned", False), "pinned"),
+            author_id=actor.id,
+            author_name=clean_text(data.get("author"), "author", limit=200) or actor.name,
+            version=1,
+            created_at=moment,
+            published_at=published_at or moment,
+            updated_at=parse_time(data.get("updated_at"), "updated_at") or published_at or moment,
+        )
+        if entry.pinned:
+            permissions.require_editor(actor, "pin an entry")
+        kind = EventKind.ENTRY_PUBLISHED if entry.is_public else EventKind.ENTRY_DRAFTED
+        entry, event = await self.storage.save_entry(
+            entry, _revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}), None
+        )
+        await self._publish(event)
+        return entry
+
+    async def update_entry(
+        self, actor: User, slug: str, code: str, data: dict[str, Any], expected_version: int | None = None
+    ) -> Entry:
+        blog = await self.get_blog(slug)
+        old = await self.get_entry(blog, code, actor)
+        permissions.require_can_change(actor, old)
+        _no_unknown(data, {"title", "body", "format", "blocks", "key_event", "pinned", "status", "version"})
+        if "version" in data and expected_version is None:
+            if not isinstance(data["version"], int):
+                raise Invalid("version must be the entry's version number you edited.", field="version")
+            expected_version = data["version"]
+        if expected_version is not None and expected_version != old.version:
+            raise _stale(old)
+        changes: dict[str, Any] = {}
+        if "title" in data:
+            changes["title"] = clean_text(data["title"], "title", required=True)
+        if "body" in data or "blocks" in data:
+            changes["blocks"] = _blocks(data)
+        for flag in ("key_event", "pinned"):
+            if flag in data:
+                changes[flag] = _flag(data[flag], flag)
+        if "pinned" in changes and changes["pinned"] != old.pinned:
+            permissions.require_editor(actor, "pin or unpin an entry")
+        if "status" in data:
+            status = _status(data["status"])
+            if status is EntryStatus.PUBLISHED and not permissions.can_publish(actor):
+                status = EntryStatus.SUBMITTED
+            changes["status"] = status
+        moment = self.clock()
+        entry = replace(old, **changes, version=old.version + 1, updated_at=moment)
+        if entry.is_public and not old.is_public:
+            entry.published_at = moment  # approval or a scheduled draft going live puts it on top
+        kind = _update_kind(old, entry)
+        entry, event = await self.storage.save_entry(
+            entry,
+            _revision(entry, actor, moment),
+            NewEvent(kind, entry.code, {"entry": entry.snapshot(), "was_public": old.is_public}),
+            old.version,
+        )
+        await self._publish(event)
+        return entry
+
+    async def delete_entry(self, actor: User, slug: str, code: str) -> None:
+        blog = await self.get_blog(slug)
+        entry = await self.get_entry(blog, code, actor)
+        permissions.require_can_change(actor, entry)
+        event = await self.storage.delete_entry(
+            entry, NewEvent(EventKind.ENTRY_DELETED, entry.code, {"was_public": entry.is_public})
+        )
+        await self._publish(event)
+
+    async def revisions(self, entry: Entry) -> list[Revision]:
+        return await self.storage.list_revisions(entry.id or 0)
+
+    # Short links and events
+
+    async def resolve_code(self, code: str) -> tuple[Blog, Entry | None]:
+        found = await self.storage.resolve_code(code) if CODE_RE.match(code) else None
+        if found is None:
+            raise NotFound(f"The short link {code!r} does not exist.")
+        blog = await self.get_blog(found[0])
+        entry = await self.storage.get_entry(blog.id or 0, found[1]) if found[1] else None
+        return blog, entry if entry and entry.is_public else None
+
+    async def events_after(self, blog: Blog, after: int, limit: int = 500) -> list[Event]:
+        return await self.storage.events_after(blog.id or 0, after, limit)
+
+
+def _stale(current: Entry) -> Conflict:
+    return Conflict(
+        f"This entry was changed by someone else since you loaded it (now version {current.version}); "
+        "reload it and apply your change again.",
+        current=current,
+    )
+
+
+def _update_kind(old: Entry, new: Entry) -> EventKind:
+    if new.is_public and not old.is_public:
+        return EventKind.ENTRY_PUBLISHED
+    if old.is_public and not new.is_public:
+        return EventKind.ENTRY_DRAFTED  # taken off the page: readers remove it
+    if new.pinned != old.pinned and new.title == old.title and new.blocks == old.blocks:
+        return EventKind.ENTRY_PINNED if new.pinned else EventKind.ENTRY_UNPINNED
+    return EventKind.ENTRY_UPDATED
+
+
+def _revision(entry: Entry, actor: User, moment: datetime) -> Revision:
+    return Revision(0, entry.version, actor.id, actor.name, moment, entry.snapshot())
+
+
+def _blocks(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if data.get("blocks") is not None:
+        return content.normalize_blocks(data["blocks"])
+    fmt = data.get("format", "html")
+    if fmt not in content.FORMATS:
+        raise Invalid(f"format must be one of {', '.join(content.FORMATS)}.", field="format")
+    if data.get("body") is None:
+        raise Invalid("body is required: the text of the update.", field="body")
+    return content.parse_body(data["body"], fmt)
+
+
+def _status(value: Any) -> EntryStatus:
+    try:
+        return EntryStatus(value)
+    except ValueError:
+        raise Invalid("status must be 'published', 'draft' or 'submitted'.", field="status") from None
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or not re.match(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$", value):
+        raise Invalid("language must be a language tag such as 'en', 'de' or 'pt-BR'.", field="language")
+    return value
+
+
+def _sections(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise Invalid('sections must be a list of names, e.g. ["Conflicts", "Ukraine"].', field="sections")
+    return [clean_text(s, "sections", limit=100) for s in value if s.strip()][:10]
+
+
+def _key_points(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise Invalid('Key points must be a list of sentences, e.g. {"items": ["...", "..."]}.', field="items")
+    if len(value) > MAX_KEY_POINTS:
+        raise Invalid(f"Keep the key points to {MAX_KEY_POINTS} items or fewer.", field="items")
+    return [clean_text(s, "key point", limit=MAX_KEY_POINT) for s in value if s.strip()]
+
+
+def _no_unknown(data: dict[str, Any], known: set[str]) -> None:
+    unknown = set(data) - known
+    if unknown:
+        raise Invalid(
+            f"Unknown field(s): {', '.join(sorted(unknown))}. Known fields: {', '.join(sorted(known))}.",
+            field=sorted(unknown)[0],
+        )

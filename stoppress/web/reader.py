@@ -1,0 +1,142 @@
+"""The reader's side: the live page, the plain-text view, short links and the index."""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from stoppress.core import content
+from stoppress.core.errors import NotFound
+from stoppress.core.models import Blog, Entry, EntryStatus
+from stoppress.core.services import Newsroom
+from stoppress.web.cache import PageCache
+from stoppress.web.render import Renderer, Site, format_date
+
+# Short enough that a CDN hardly ever serves a stale page; the live stream covers the rest.
+CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+
+
+def _state(request: Request) -> tuple[Newsroom, Renderer, PageCache]:
+    state = request.app.state
+    return state.newsroom, state.renderer, state.cache
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise NotFound(f"There is no page {raw!r}; pages are numbered from 1.")
+    return int(raw)
+
+
+def cached_response(request: Request, body: bytes, etag: str, media_type: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def blog_page(request: Request) -> Response:
+    newsroom, renderer, cache = _state(request)
+    slug = request.path_params["slug"]
+    page = _page_number(request)
+    key = f"page:{page}"
+    hit = cache.get(slug, key)
+    if hit is None:
+        blog = await newsroom.get_blog(slug)
+        per_page = request.app.state.settings.page_size
+        listing = await newsroom.list_entries(blog, page=page, per_page=per_page)
+        pages = max(1, -(-listing.total // per_page))
+        if page > pages:
+            raise NotFound(f"This blog has {pages} page(s) of updates; there is no page {page}.")
+        pinned = (await newsroom.storage.list_entries(blog.id or 0, pinned_only=True, limit=5)).entries if page == 1 else []
+        html = renderer.page(
+            "reader/page.html",
+            blog=blog,
+            entries=listing.entries,
+            pinned=pinned,
+            page=page,
+            pages=pages,
+            renderer=renderer,
+            lang=blog.language,
+            asset_version=request.app.state.asset_version,
+        )
+        hit = cache.put(slug, blog.id or 0, key, html.encode(), blog.last_event_id)
+    return cached_response(request, hit.body, hit.etag, "text/html; charset=utf-8")
+
+
+async def text_view(request: Request) -> Response:
+    newsroom, _, cache = _state(request)
+    slug = request.path_params["slug"]
+    hit = cache.get(slug, "text")
+    if hit is None:
+        blog = await newsroom.get_blog(slug)
+        entries = await all_published(newsroom, blog)
+        text = blog_as_text(blog, entries, request.app.state.renderer.site)
+        hit = cache.put(slug, blog.id or 0, "text", text.encode(), blog.last_event_id)
+    return cached_response(request, hit.body, hit.etag, "text/plain; charset=utf-8")
+
+
+async def all_published(newsroom: Newsroom, blog: Blog) -> list[Entry]:
+    entries: list[Entry] = []
+    while True:
+        page = await newsroom.storage.list_entries(blog.id or 0, offset=len(entries), limit=500)
+        entries.extend(page.entries)
+        if len(page.entries) < 500:
+            return entries
+
+
+def blog_as_text(blog: Blog, entries: list[Entry], site: Site) -> str:
+    """The whole blog as plain text, in the reference page's order."""
+    out = []
+    if blog.sections:
+        out.append(" > ".join(blog.sections))
+    out.append(blog.title)
+    out.append(f"Published {format_date(blog.published_at)}, last updated {format_date(blog.updated_at)}")
+    if blog.status == "ended":
+        out.append("This live blog has ended.")
+    if blog.description:
+        out.append(blog.description)
+    out.append(site.short_url(blog.code))
+    if blog.lead_image:
+        out.append(content.render_text([{"type": "image", **_image_dict(blog)}]))
+    if blog.key_points.items:
+        out.append("What you need to know")
+        out.extend(blog.key_points.items)
+    for entry in entries:
+        out.append("-" * 8)
+        out.append(f"{entry.title}\n{format_date(entry.published_at)}")
+        out.append(content.render_text(entry.blocks))
+        out.append(site.short_url(entry.code))
+    return "\n\n".join(part for part in out if part) + "\n"
+
+
+def _image_dict(blog: Blog) -> dict[str, str]:
+    image = blog.lead_image
+    assert image is not None
+    return {"src": image.src, "alt": image.alt, "caption": image.caption, "credit": image.credit}
+
+
+async def short_link(request: Request) -> Response:
+    newsroom, _, _ = _state(request)
+    blog, entry = await newsroom.resolve_code(request.path_params["code"])
+    target = f"/live/{blog.slug}"
+    if entry is not None and entry.status is EntryStatus.PUBLISHED:
+        page = await newsroom.page_of(entry, request.app.state.settings.page_size)
+        target += (f"?page={page}" if page > 1 else "") + f"#e-{entry.code}"
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "public, max-age=60"})
+
+
+async def index(request: Request) -> Response:
+    newsroom, renderer, _ = _state(request)
+    blogs = await newsroom.list_blogs()
+    blogs.sort(key=lambda b: (b.status != "live", -(b.updated_at.timestamp() if b.updated_at else 0)))
+    html = renderer.page("index.html", blogs=blogs, asset_version=request.app.state.asset_version)
+    etag = '"' + hashlib.sha1(html.encode()).hexdigest()[:16] + '"'
+    return cached_response(request, html.encode(), etag, "text/html; charset=utf-8")
+
+
+async def healthz(request: Request) -> Response:
+    await request.app.state.newsroom.storage.code_taken("healthz")  # the database answers
+    return PlainTextResponse("ok", headers={"Cache-Control": "no-store"})
