@@ -98,6 +98,7 @@ def serve(**options: Any) -> None:
         raise click.ClickException(
             f"Cannot listen on {settings.host}:{settings.port} ({exc.strerror}); pick another with --port."
         ) from None
+    sock.listen(4096)  # connections made from now on wait in the backlog until the app is up
     port = sock.getsockname()[1]
     base = settings.base_url or f"http://{settings.host}:{port}"
     settings = Settings.load({**options, "base_url": base, "port": port})

@@ -10,6 +10,7 @@ No web framework or template engine here.
 from __future__ import annotations
 
 import re
+from functools import partial
 from html import escape, unescape
 
 import lxml.html
@@ -29,10 +30,8 @@ _KEPT_INLINE = frozenset({"strong", "em", "b", "i", "code", "sub", "sup", "s", "
 # Elements that end a line of text. div/section/article/header/footer/h1/pre are allowed through
 # nh3 (beyond the documented list) because stripping them would glue "<div>a</div><div>b</div>"
 # into "ab"; they are only ever walked, never stored.
-_BLOCK_TAGS = _HEADINGS | {
-    "p", "div", "section", "article", "header", "footer", "blockquote", "ul", "ol", "li",
-    "figure", "figcaption", "img", "pre",
-}
+_LISTS_AND_MEDIA = frozenset({"ul", "ol", "li", "figure", "figcaption", "img"})
+_BLOCK_TAGS = _HEADINGS | _LISTS_AND_MEDIA | {"p", "div", "section", "article", "header", "footer", "blockquote", "pre"}
 _RAW_TEXT = " \t\n\r\f"  # HTML whitespace: a no-break space is content, not layout
 _WS = re.compile(f"[{_RAW_TEXT}]+")
 _EXTRA_WS = re.compile(f"[{_RAW_TEXT}]*[\t\n\r\f][{_RAW_TEXT}]*| {{2,}}")  # fewer hits than _WS
@@ -58,16 +57,20 @@ def _style_marks(element: str, attribute: str, value: str) -> str | None:
 
 
 # One prebuilt cleaner: building it per call costs more than cleaning a paragraph.
-_CLEANER = nh3.Cleaner(**{
-    "tags": _BLOCK_TAGS | _KEPT_INLINE | {"a", "br", "cite", "small", "span"},
-    "clean_content_tags": {"script", "style", "iframe", "noscript", "template", "object", "svg",
-                           "math", "title", "xml", "textarea", "select"},
-    "attributes": {"a": {"href"}, "img": {"src", "alt", "title"}, "figure": {"class"},
-                   "span": {"class", "style"}, "div": {"class", "aria-label"}},
-    "attribute_filter": _style_marks,
-    "url_schemes": {"http", "https", "mailto"},
-    "link_rel": None,  # stored hrefs stay clean; rel is added when rendering
-})
+_CLEANER = nh3.Cleaner(
+    tags=_BLOCK_TAGS | _KEPT_INLINE | {"a", "br", "cite", "small", "span"},
+    clean_content_tags={"script", "style", "iframe", "noscript", "template", "object", "svg", "math", "title", "xml"},
+    attributes={
+        "a": {"href"},
+        "img": {"src", "alt", "title"},
+        "figure": {"class"},
+        "span": {"class", "style"},
+        "div": {"class", "aria-label"},
+    },
+    attribute_filter=_style_marks,
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,  # stored hrefs stay clean; rel is added when rendering
+)
 
 
 def _squash(text: str) -> str:
@@ -134,7 +137,7 @@ def inline_text(html: str) -> str:
     root = _fragment(html)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
-    return root.text_content()
+    return str(root.text_content())
 
 
 def _walk(el: HtmlElement, out: list[Block], loose: bool) -> None:
@@ -154,8 +157,9 @@ def _walk(el: HtmlElement, out: list[Block], loose: bool) -> None:
 
 def _flush(pending: list[str | HtmlElement], out: list[Block], loose: bool) -> None:
     # A top-level <br> is marked so that <br><br> in loose text can split it into paragraphs.
-    joined = "".join(escape(p, quote=False) if isinstance(p, str) else "\x02" if p.tag == "br"
-                     else _serial(p, 1) for p in pending)
+    joined = "".join(
+        escape(p, quote=False) if isinstance(p, str) else "\x02" if p.tag == "br" else _serial(p, 1) for p in pending
+    )
     for part in re.split(f"\x02(?:[{_RAW_TEXT}]*\x02)+", joined) if loose else [joined]:
         html = _tidy(part.replace("\x02", "<br>"))
         if _has_text(html):
@@ -188,8 +192,7 @@ def _quote(el: HtmlElement, out: list[Block]) -> None:
     last = kids[-1] if kids and not _squash(kids[-1].tail or "") else None
     if last is not None:  # attribution: a trailing <cite>/<footer>, <p><cite>, or "— Name" line
         text = _squash(last.text_content())
-        lone_cite = last.tag == "p" and [k.tag for k in last] == ["cite"] \
-            and text == _squash(last[0].text_content())
+        lone_cite = last.tag == "p" and [k.tag for k in last] == ["cite"] and text == _squash(last[0].text_content())
         dashed = last.tag == "p" and len(kids) > 1 and text.startswith(("—", "―", "–"))
         if last.tag in ("cite", "footer") or lone_cite or dashed:
             cite = text.lstrip("—―–- ")
@@ -218,18 +221,16 @@ def _figure(el: HtmlElement, out: list[Block]) -> None:
     if "sp-video" in (el.get("class") or "").split():  # our own video card, read back
         link = el.find(".//a[@href]")
         title = _squash((caption_el if caption_el is not None else el).text_content())
-        out.append({"type": "video", "url": "" if link is None else link.get("href", ""),
-                    "title": _VIDEO_PREFIX.sub("", title)})
+        url = "" if link is None else link.get("href", "")
+        out.append({"type": "video", "url": url, "title": _VIDEO_PREFIX.sub("", title)})
         return
-    pictures = [n for n in el.iter("img", "div")
-                if n.tag == "img" or "sp-image-missing" in (n.get("class") or "")]
+    pictures = [n for n in el.iter("img", "div") if n.tag == "img" or "sp-image-missing" in (n.get("class") or "")]
     if not pictures:
         _walk(el, out, loose=True)
         return
     caption = credit = ""
     if caption_el is not None:
-        marks = [n for n in caption_el.iter("span", "small")
-                 if n.tag == "small" or "credit" in (n.get("class") or "")]
+        marks = [n for n in caption_el.iter("span", "small") if n.tag == "small" or "credit" in (n.get("class") or "")]
         credit = _CREDIT_PREFIX.sub("", _squash(" ".join(n.text_content() for n in marks)))
         for mark in marks:
             mark.drop_tree()
@@ -240,12 +241,12 @@ def _figure(el: HtmlElement, out: list[Block]) -> None:
 
 
 def _image(node: HtmlElement, caption: str, credit: str) -> Block:
-    # A div is the placeholder render_html draws for a picture whose file we do not have.
-    if node.tag != "img":
-        return {"type": "image", "src": "", "alt": node.get("aria-label", ""), "caption": caption,
-                "credit": credit}
-    return {"type": "image", "src": node.get("src", ""), "alt": node.get("alt", ""),
-            "caption": caption or node.get("title", ""), "credit": credit}
+    if node.tag == "img":
+        src, alt, caption = node.get("src", "").strip(), node.get("alt", ""), caption or node.get("title", "")
+        src = src if _SRC_OK.match(src) else ""  # a pasted "photo.jpg" is a picture we do not have
+    else:  # the placeholder render_html draws for a picture whose file we do not have
+        src, alt = "", node.get("aria-label", "")
+    return {"type": "image", "src": src, "alt": alt, "caption": caption, "credit": credit}
 
 
 def parse_body(body: str, fmt: str = "html") -> list[Block]:
@@ -255,24 +256,32 @@ def parse_body(body: str, fmt: str = "html") -> list[Block]:
     if not isinstance(body, str):
         raise Invalid("The body must be text.", field="body")
     if len(body) > MAX_BODY_CHARS:
-        raise Invalid(f"The body is {len(body):,} characters; the limit is {MAX_BODY_CHARS:,}. "
-                      "Split the update into two entries.", field="body")
+        raise Invalid(
+            f"The body is {len(body):,} characters; the limit is {MAX_BODY_CHARS:,}. "
+            "Split the update into two entries.",
+            field="body",
+        )
     body = _UNSAFE_CHARS.sub("", body)
     blocks: list[Block] = []
     if fmt == "text":
         body = escape(body.replace("\r\n", "\n").replace("\r", "\n"), quote=False)
-        blocks = [{"type": "paragraph", "html": para.replace("\n", "<br>")}
-                  for para in re.split(r"\n[ \t]*\n", body)]
+        blocks = [{"type": "paragraph", "html": para.replace("\n", "<br>")} for para in re.split(r"\n[ \t]*\n", body)]
     else:
         source = _MD.render(body) if fmt == "markdown" else body
         _walk(_fragment(_CLEANER.clean(source)), blocks, loose=True)
-        # An <img> whose unsafe src was removed and that says nothing is not worth an error.
-        blocks = [b for b in blocks if b["type"] != "image" or b["src"] or b["alt"] or b["caption"]]
+        # A picture or video card left with nothing (e.g. its unsafe src removed) is not worth an error.
+        blocks = [b for b in blocks if any(v for k, v in b.items() if k != "type")]
     blocks = _normalize(blocks, "body")
     if not blocks:
         removed = "" if fmt == "text" else " once unsupported markup is removed"
         raise Invalid(f"The body is empty{removed}. Write some text.", field="body")
     return blocks
+
+
+def _text(raw: Block, where: str, field: str, key: str) -> str:
+    if not isinstance(value := raw.get(key), str | None):
+        raise Invalid(f'{where}: "{key}" must be text.', field=field)
+    return _UNSAFE_CHARS.sub("", value or "").strip()
 
 
 def normalize_blocks(blocks: object) -> list[Block]:
@@ -290,11 +299,7 @@ def _normalize(blocks: object, field: str) -> list[Block]:
             what = f"has unknown type {kind!r}" if isinstance(raw, dict) else "is not an object"
             raise Invalid(f"Block {n} {what}; the types are: {', '.join(BLOCK_TYPES)}.", field=field)
         where = f"Block {n} ({kind})"
-
-        def text(key: str) -> str:
-            if not isinstance(value := raw.get(key), str | None):
-                raise Invalid(f'{where}: "{key}" must be text.', field=field)
-            return _UNSAFE_CHARS.sub("", value or "").strip()
+        text = partial(_text, raw, where, field)
 
         if kind in ("paragraph", "quote"):
             html = _clean_inline(text("html"))
@@ -358,8 +363,10 @@ def render_html(blocks: list[Block]) -> str:
             title, url = escape(_get(b, "title")), _get(b, "url")
             head = f'<p class="sp-video-title">{title}</p>'
             if _HTTP_OK.match(url):
-                head = (f'<a class="sp-video-link" href="{escape(url)}"{_REL}>'
-                        f'<span aria-hidden="true">▶</span> <span>{title}</span></a>')
+                head = (
+                    f'<a class="sp-video-link" href="{escape(url)}"{_REL}>'
+                    f'<span aria-hidden="true">▶</span> <span>{title}</span></a>'
+                )
             parts.append(f'<figure class="sp-video">{head}<figcaption>Video: {title}</figcaption></figure>')
     return "\n".join(parts)
 
@@ -372,8 +379,10 @@ def _render_image(b: Block) -> str:
         label = f'role="img" aria-label="{alt}"' if alt else 'aria-hidden="true"'
         media = f'<div class="sp-image-missing" {label}></div>'
     caption, credit = escape(_get(b, "caption")), escape(_get(b, "credit"))
-    bits = [f'<span class="sp-caption">{caption}</span>' if caption else "",
-            f'<span class="sp-credit">Image: {credit}</span>' if credit else ""]
+    bits = [
+        f'<span class="sp-caption">{caption}</span>' if caption else "",
+        f'<span class="sp-credit">Image: {credit}</span>' if credit else "",
+    ]
     figcaption = f"<figcaption>{' '.join(filter(None, bits))}</figcaption>" if caption or credit else ""
     return f'<figure class="sp-image">{media}{figcaption}</figure>'
 

@@ -1,0 +1,3 @@
+from stoppress.cli import cli
+
+cli()
