@@ -25,12 +25,11 @@ class Settings:
     )
     broker: str = _setting("memory://", "Event broker URL: memory:// (one process).")
     base_url: str = _setting(
-        "", "Public address of the site, e.g. https://live.example.com; taken from each request when empty."
+        "", "Public address of the site, e.g. https://live.example.com; http://HOST:PORT when empty."
     )
     short_link_base: str = _setting(
         "", "Public prefix of short links, e.g. https://p.dw.com/p/; BASE_URL/p/ when empty."
     )
-    media_dir: str = _setting("media", "Folder for uploaded images, next to the database by default.")
     page_size: int = _setting(20, "Entries per reader page.", cast=int)
     heartbeat: float = _setting(15.0, "Seconds between keep-alive comments on idle live streams.", cast=float)
     max_request_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes.", cast=int)
@@ -63,3 +62,19 @@ class Settings:
             except ValueError:
                 raise ValueError(f"{cls.env_name(f.name)} / --{f.name.replace('_', '-')}: {raw!r} is not a valid {f.metadata['cast'].__name__}") from None
         return cls(**values)
+
+
+def configuration_doc() -> str:
+    """docs/configuration.md, generated from the table above."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting can be given as a flag of `stoppress serve` (where it has one) or as an environment",
+        "variable. This page is generated from `stoppress/settings.py`; a test fails when they disagree.",
+        "",
+        "| Setting | Environment variable | Default | What it does |",
+        "|---|---|---|---|",
+    ]
+    for name, env, default, help in Settings.table():
+        lines.append(f"| `{name}` | `{env}` | `{default}` | {help} |")
+    return "\n".join(lines) + "\n"
