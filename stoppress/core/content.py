@@ -376,8 +376,9 @@ def _render_image(b: Block) -> str:
     if src and _SRC_OK.match(src):
         media = f'<img src="{escape(src)}" alt="{alt}" loading="lazy" decoding="async">'
     else:  # keep caption and credit visible for a picture whose file we do not have
+        # The alt text stands in for the picture, visibly; screen readers get it once, from the label.
         label = f'role="img" aria-label="{alt}"' if alt else 'aria-hidden="true"'
-        media = f'<div class="sp-image-missing" {label}></div>'
+        media = f'<div class="sp-image-missing" {label}><span aria-hidden="true">{alt}</span></div>'
     caption, credit = escape(_get(b, "caption")), escape(_get(b, "credit"))
     bits = [
         f'<span class="sp-caption">{caption}</span>' if caption else "",
