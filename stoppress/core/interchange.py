@@ -12,6 +12,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -149,7 +150,7 @@ def _plan_export(document: dict[str, Any]) -> _Plan:
             f"{EXPORT_VERSION}. Import it with the version of Stop Press that wrote it, or a newer one."
         )
     blog, entries = document.get("blog"), document.get("entries", [])
-    key_points = blog.get("key_points") or {} if isinstance(blog, dict) else None
+    key_points = (blog.get("key_points") or {}) if isinstance(blog, dict) else None
     if not isinstance(blog, dict) or not isinstance(entries, list) or not isinstance(key_points, dict):
         raise Invalid('A Stop Press export needs a "blog" object (with "key_points" an object) and an "entries" list.')
     if blog.get("status", "live") not in tuple(BlogStatus):
@@ -172,7 +173,7 @@ def _plan_export(document: dict[str, Any]) -> _Plan:
         if not isinstance(raw, dict):
             raise Invalid(f"Entry {n} of the export is not an object.", field="entries")
         data = {k: raw[k] for k in _ENTRY_KEYS if raw.get(k) is not None}
-        created_at = _named("Entry", n, raw, lambda: parse_time(raw.get("created_at"), "created_at"))
+        created_at = _named("Entry", n, raw, partial(parse_time, raw.get("created_at"), "created_at"))
         plan.entries.append((_check_entry("Entry", n, data), created_at))
     plan.entries.sort(key=lambda pair: _oldest_first(pair[0]))  # stable: ties keep the export's order
     return plan
@@ -236,13 +237,15 @@ def _plan_json_ld(posting: dict[str, Any], now: datetime) -> _Plan:
             "published_at": update.get("datePublished"),
             "updated_at": update.get("dateModified"),
             "author": _text(_first(update.get("author"))) or None,
-            "blocks": _named("liveBlogUpdate", n, update, lambda: _blocks(update)),
+            "blocks": _named("liveBlogUpdate", n, update, partial(_blocks, update)),
         }
         entries.append(_check_entry("liveBlogUpdate", n, {k: v for k, v in data.items() if v is not None}))
         if not entries[-1]["blocks"]:
             raise Invalid(f"liveBlogUpdate {n} ({data['title']!r}) has no text, picture or video.", field="blocks")
-    # The document lists newest first: reversed, ties keep their order on the page once listed newest first.
-    plan.entries = [(data, None) for data in sorted(entries[::-1], key=_oldest_first)]
+    # The document lists newest first. Reversed before the (stable) sort, entries with the same time are
+    # created in an order that lists them newest first exactly as the page did.
+    entries.reverse()
+    plan.entries = [(data, None) for data in sorted(entries, key=_oldest_first)]
     return plan
 
 
