@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -22,6 +24,8 @@ from stoppress.web.render import Renderer, Site
 from stoppress.web.routes import routes
 from stoppress.web.stream import Hub, asgi_endpoint
 
+log = logging.getLogger("stoppress")
+
 
 def open_storage(url: str) -> Storage:
     """The storage backend for a database URL."""
@@ -39,6 +43,16 @@ def open_broker(url: str) -> Broker:
 
         return MemoryBroker()
     raise ValueError(f"Unsupported broker URL {url!r}: use memory://.")
+
+
+async def publish_scheduled(newsroom: Newsroom, every: float = 5.0) -> None:
+    """Publish scheduled entries when their time comes, for as long as the app runs."""
+    while True:
+        try:
+            await newsroom.publish_due()
+        except Exception:  # noqa: BLE001 - a failed round is retried at the next one
+            log.exception("could not publish scheduled entries")
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -60,9 +74,11 @@ def create_app(settings: Settings) -> Starlette:
         await storage.startup()
         await broker.startup()
         await hub.startup()
+        scheduler = asyncio.create_task(publish_scheduled(newsroom))
         try:
             yield
         finally:
+            scheduler.cancel()
             await hub.shutdown()
             await broker.shutdown()
             await storage.shutdown()

@@ -25,7 +25,10 @@ from stoppress.core.services import CODE_RE, SLUG_RE, Newsroom, clean_text, pars
 T = TypeVar("T")
 EXPORT_VERSION = 1
 _PAGE = 200
-_ENTRY_KEYS = ("code", "title", "blocks", "status", "key_event", "pinned", "author", "published_at", "updated_at")
+_ENTRY_KEYS = (
+    "code", "title", "blocks", "status", "key_event", "pinned", "author", "published_at", "updated_at",
+    "correction", "review_note", "publish_at",
+)
 
 
 @dataclass(slots=True)
@@ -155,7 +158,7 @@ def _plan_export(document: dict[str, Any]) -> _Plan:
         raise Invalid('A Stop Press export needs a "blog" object (with "key_points" an object) and an "entries" list.')
     if blog.get("status", "live") not in tuple(BlogStatus):
         raise Invalid("The blog's status must be 'live' or 'ended'.", field="status")
-    keys = ("slug", "code", "title", "description", "publisher", "published_at", "updated_at", "lead_image")
+    keys = ("slug", "code", "title", "description", "publisher", "published_at", "updated_at", "lead_image", "timezone")
     plan = _Plan(
         blog={
             **{k: blog.get(k) for k in keys},

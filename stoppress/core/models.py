@@ -28,7 +28,8 @@ class BlogStatus(enum.StrEnum):
 
 class EntryStatus(enum.StrEnum):
     DRAFT = "draft"
-    SUBMITTED = "submitted"
+    SUBMITTED = "submitted"  # a contributor's entry waiting for an editor
+    SCHEDULED = "scheduled"  # goes live by itself at `publish_at`
     PUBLISHED = "published"
 
 
@@ -42,20 +43,6 @@ class EventKind(enum.StrEnum):
     ENTRY_UNPINNED = "entry.unpinned"
     ENTRY_DRAFTED = "entry.drafted"
     KEY_POINTS_UPDATED = "key_points.updated"
-
-
-# Events readers see; the others (drafts, submissions) are for the desk only.
-PUBLIC_EVENTS = frozenset(
-    {
-        EventKind.BLOG_UPDATED,
-        EventKind.ENTRY_PUBLISHED,
-        EventKind.ENTRY_UPDATED,
-        EventKind.ENTRY_DELETED,
-        EventKind.ENTRY_PINNED,
-        EventKind.ENTRY_UNPINNED,
-        EventKind.KEY_POINTS_UPDATED,
-    }
-)
 
 
 @dataclass(slots=True)
@@ -106,6 +93,7 @@ class Blog:
     lead_image: Image | None = None
     status: BlogStatus = BlogStatus.LIVE
     publisher: str = ""
+    timezone: str = "UTC"  # where the story is reported from: times on the page are shown in it
     published_at: datetime | None = None
     updated_at: datetime | None = None
     ended_at: datetime | None = None
@@ -124,6 +112,7 @@ class Blog:
             "lead_image": asdict(self.lead_image) if self.lead_image else None,
             "status": str(self.status),
             "publisher": self.publisher,
+            "timezone": self.timezone,
             "published_at": iso(self.published_at),
             "updated_at": iso(self.updated_at),
             "ended_at": iso(self.ended_at),
@@ -150,6 +139,9 @@ class Entry:
     created_at: datetime | None = None
     published_at: datetime | None = None
     updated_at: datetime | None = None
+    correction: str = ""  # a note readers see under the entry, saying what was corrected
+    review_note: str = ""  # an editor's note to the contributor when sending a submission back
+    publish_at: datetime | None = None  # when a scheduled entry goes live
 
     @property
     def is_public(self) -> bool:
@@ -169,6 +161,9 @@ class Entry:
             "created_at": iso(self.created_at),
             "published_at": iso(self.published_at),
             "updated_at": iso(self.updated_at),
+            "correction": self.correction,
+            "review_note": self.review_note,
+            "publish_at": iso(self.publish_at),
         }
 
 
@@ -180,6 +175,19 @@ class Revision:
     author_name: str
     created_at: datetime
     snapshot: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Media:
+    """An uploaded picture, re-encoded at several widths; `renditions` maps format -> {width: file name}."""
+
+    id: int | None
+    name: str
+    width: int
+    height: int
+    renditions: dict[str, dict[int, str]]
+    uploaded_by: int | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -201,12 +209,6 @@ class Event:
     entry_code: str | None
     data: dict[str, Any]
     created_at: datetime
-
-    @property
-    def public(self) -> bool:
-        return self.kind in PUBLIC_EVENTS and (
-            self.data.get("entry") is None or self.data["entry"].get("status") == "published"
-        )
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stoppress.broker.base import Broker
 from stoppress.core import accounts, content, permissions
@@ -170,6 +171,7 @@ class Newsroom:
 
     async def create_blog(self, actor: User, data: dict[str, Any]) -> Blog:
         permissions.require_editor(actor, "create a blog")
+        _no_unknown(data, (BLOG_FIELDS - {"status"}) | {"code", "published_at", "updated_at"})
         title = clean_text(data.get("title"), "title", required=True)
         slug = data.get("slug") or slugify(title)
         if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 80:
@@ -189,6 +191,7 @@ class Newsroom:
             sections=_sections(data.get("sections", [])),
             lead_image=clean_image(data.get("lead_image"), "lead_image"),
             publisher=clean_text(data.get("publisher"), "publisher", limit=200),
+            timezone=_timezone(data.get("timezone") or "UTC"),
             published_at=moment,
             updated_at=parse_time(data.get("updated_at"), "updated_at") or moment,
             key_points=KeyPoints(_key_points(data.get("key_points", [])), moment if data.get("key_points") else None),
@@ -217,6 +220,8 @@ class Newsroom:
             changes["lead_image"] = clean_image(data["lead_image"], "lead_image")
         if "publisher" in data:
             changes["publisher"] = clean_text(data["publisher"], "publisher", limit=200)
+        if "timezone" in data:
+            changes["timezone"] = _timezone(data["timezone"])
         if "status" in data:
             try:
                 status = BlogStatus(data["status"])
@@ -224,7 +229,7 @@ class Newsroom:
                 raise Invalid("The status of a blog is 'live' or 'ended'.", field="status") from None
             changes["status"] = status
             changes["ended_at"] = self.clock() if status is BlogStatus.ENDED else None
-        unknown = set(data) - {"title", "slug", "description", "language", "sections", "lead_image", "publisher", "status", "key_points"}
+        unknown = set(data) - BLOG_FIELDS
         if unknown:
             raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
         if "key_points" in data:
@@ -272,11 +277,8 @@ class Newsroom:
 
     async def create_entry(self, actor: User, slug: str, data: dict[str, Any]) -> Entry:
         blog = await self.get_blog(slug)
-        _no_unknown(data, {"title", "body", "format", "blocks", "key_event", "pinned", "status", "code", "published_at", "updated_at", "author"})
-        status = _status(data.get("status", "published"))
-        if not permissions.can_publish(actor) and status is EntryStatus.PUBLISHED:
-            # A contributor's entry never goes live by itself: it waits for an editor.
-            status = EntryStatus.SUBMITTED
+        _no_unknown(data, EDITABLE | {"code", "published_at", "updated_at", "author"})
+        fields = _entry_fields({"status": "published", **data}, actor, None)
         moment = self.clock()
         published_at = parse_time(data.get("published_at"), "published_at")
         if published_at is not None:
@@ -285,20 +287,20 @@ class Newsroom:
             id=None,
             blog_id=blog.id or 0,
             code=await self._claim_code(data.get("code")),
-            title=clean_text(data.get("title"), "title", required=True),
-            blocks=_blocks(data),
-            status=status,
-            key_event=_flag(data.get("key_event", False), "key_event"),
-            pinned=_flag(data.get("pinned", False), "pinned"),
+            title=fields.pop("title", ""),
+            blocks=fields.pop("blocks", []),
             author_id=actor.id,
             author_name=clean_text(data.get("author"), "author", limit=200) or actor.name,
             version=1,
             created_at=moment,
-            published_at=published_at or moment,
+            published_at=published_at or fields.get("publish_at") or moment,
             updated_at=parse_time(data.get("updated_at"), "updated_at") or published_at or moment,
+            **fields,
         )
-        if entry.pinned:
-            permissions.require_editor(actor, "pin an entry")
+        if not entry.title:
+            raise Invalid("Title is required.", field="title")
+        if not entry.blocks:
+            raise Invalid("body is required: the text of the update.", field="body")
         kind = EventKind.ENTRY_PUBLISHED if entry.is_public else EventKind.ENTRY_DRAFTED
         entry, event = await self.storage.save_entry(
             entry, _revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}), None
@@ -312,32 +314,33 @@ class Newsroom:
         blog = await self.get_blog(slug)
         old = await self.get_entry(blog, code, actor)
         permissions.require_can_change(actor, old)
-        _no_unknown(data, {"title", "body", "format", "blocks", "key_event", "pinned", "status", "version"})
+        _no_unknown(data, EDITABLE | {"version"})
         if "version" in data and expected_version is None:
             if not isinstance(data["version"], int):
                 raise Invalid("version must be the entry's version number you edited.", field="version")
             expected_version = data["version"]
         if expected_version is not None and expected_version != old.version:
             raise _stale(old)
-        changes: dict[str, Any] = {}
-        if "title" in data:
-            changes["title"] = clean_text(data["title"], "title", required=True)
-        if "body" in data or "blocks" in data:
-            changes["blocks"] = _blocks(data)
-        for flag in ("key_event", "pinned"):
-            if flag in data:
-                changes[flag] = _flag(data[flag], flag)
-        if "pinned" in changes and changes["pinned"] != old.pinned:
-            permissions.require_editor(actor, "pin or unpin an entry")
-        if "status" in data:
-            status = _status(data["status"])
-            if status is EntryStatus.PUBLISHED and not permissions.can_publish(actor):
-                status = EntryStatus.SUBMITTED
-            changes["status"] = status
         moment = self.clock()
-        entry = replace(old, **changes, version=old.version + 1, updated_at=moment)
+        entry = replace(old, **_entry_fields(data, actor, old), version=old.version + 1, updated_at=moment)
+        return await self._save_change(actor, old, entry, moment)
+
+    async def publish_due(self) -> list[Entry]:
+        """Publish the scheduled entries whose time has come; several processes may call this safely."""
+        published = []
+        for old in await self.storage.due_entries(self.clock()):
+            moment = self.clock()
+            entry = replace(old, status=EntryStatus.PUBLISHED, version=old.version + 1, updated_at=moment)
+            try:
+                published.append(await self._save_change(SCHEDULER, old, entry, moment))
+            except Conflict:
+                continue  # another process published (or someone edited) it first
+        return published
+
+    async def _save_change(self, actor: User, old: Entry, entry: Entry, moment: datetime) -> Entry:
         if entry.is_public and not old.is_public:
-            entry.published_at = moment  # approval or a scheduled draft going live puts it on top
+            entry.published_at = moment  # approval or a scheduled entry going live puts it on top
+            entry.publish_at = None
         kind = _update_kind(old, entry)
         entry, event = await self.storage.save_entry(
             entry,
@@ -372,6 +375,44 @@ class Newsroom:
 
     async def events_after(self, blog: Blog, after: int, limit: int = 500) -> list[Event]:
         return await self.storage.events_after(blog.id or 0, after, limit)
+
+
+EDITABLE = frozenset(
+    {"title", "body", "format", "blocks", "key_event", "pinned", "status", "correction", "review_note", "publish_at"}
+)
+# Who publishes a scheduled entry when its time comes, in the revision history.
+SCHEDULER = User(id=None, name="scheduler", role=Role.EDITOR)
+
+
+def _entry_fields(data: dict[str, Any], actor: User, old: Entry | None) -> dict[str, Any]:
+    """The validated entry fields present in `data`, with the rules of who may set what."""
+    fields: dict[str, Any] = {}
+    if "title" in data:
+        fields["title"] = clean_text(data["title"], "title", required=True)
+    if "body" in data or "blocks" in data:
+        fields["blocks"] = _blocks(data)
+    for flag in ("key_event", "pinned"):
+        if flag in data:
+            fields[flag] = _flag(data[flag], flag)
+    if fields.get("pinned", old.pinned if old else False) != (old.pinned if old else False):
+        permissions.require_editor(actor, "pin or unpin an entry")
+    if "correction" in data:
+        fields["correction"] = clean_text(data["correction"], "correction", limit=1000)
+    if "review_note" in data:
+        fields["review_note"] = clean_text(data["review_note"], "review_note", limit=1000)
+    if "publish_at" in data:
+        fields["publish_at"] = parse_time(data["publish_at"], "publish_at")
+    if "status" in data:
+        status = _status(data["status"])
+        if not permissions.can_publish(actor) and status in (EntryStatus.PUBLISHED, EntryStatus.SCHEDULED):
+            status = EntryStatus.SUBMITTED  # a contributor's entry never goes live by itself
+        elif status is EntryStatus.PUBLISHED and fields.get("publish_at"):
+            status = EntryStatus.SCHEDULED  # "publish at 18:00" means scheduled
+        fields["status"] = status
+    status = fields.get("status", old.status if old else EntryStatus.PUBLISHED)
+    if status is EntryStatus.SCHEDULED and not fields.get("publish_at", old.publish_at if old else None):
+        raise Invalid("A scheduled entry needs publish_at: the time it goes live.", field="publish_at")
+    return fields
 
 
 def _stale(current: Entry) -> Conflict:
@@ -411,7 +452,20 @@ def _status(value: Any) -> EntryStatus:
     try:
         return EntryStatus(value)
     except ValueError:
-        raise Invalid("status must be 'published', 'draft' or 'submitted'.", field="status") from None
+        raise Invalid("status must be 'published', 'draft', 'submitted' or 'scheduled'.", field="status") from None
+
+
+BLOG_FIELDS = frozenset(
+    {"title", "slug", "description", "language", "sections", "lead_image", "publisher", "timezone", "status", "key_points"}
+)
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise Invalid("timezone must be an IANA time zone name such as 'Europe/Kyiv' or 'UTC'.", field="timezone") from None
+    return str(value)
 
 
 def _language(value: Any) -> str:

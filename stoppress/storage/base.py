@@ -10,7 +10,26 @@ import abc
 from dataclasses import dataclass
 from datetime import datetime
 
-from stoppress.core.models import Blog, Entry, EntryStatus, Event, KeyPoints, NewEvent, Revision, User
+from stoppress.core.models import Blog, Entry, EntryStatus, Event, KeyPoints, Media, NewEvent, Revision, User
+
+
+@dataclass(slots=True, frozen=True)
+class TokenInfo:
+    """An API token as its owner sees it (the secret itself is never stored)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(slots=True, frozen=True)
+class Session:
+    """A signed-in browser: who it is and the token its forms must carry."""
+
+    user: User
+    csrf: str
+    expires_at: datetime
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,7 +75,52 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def user_for_token(self, token_hash: str) -> User | None:
-        """The user an API token hash belongs to, and record that it was used."""
+        """The user an API token hash belongs to."""
+
+    @abc.abstractmethod
+    async def list_tokens(self, user_id: int) -> list[TokenInfo]:
+        """A user's API tokens, newest first."""
+
+    @abc.abstractmethod
+    async def revoke_token(self, user_id: int, token_id: int) -> bool:
+        """Delete one of a user's tokens; False if there was no such token."""
+
+    @abc.abstractmethod
+    async def delete_user(self, user_id: int) -> None:
+        """Remove a user with their tokens and sessions (their entries stay, by name)."""
+
+    # Sign-in sessions and the first-run setup link
+
+    @abc.abstractmethod
+    async def add_session(self, token_hash: str, user_id: int, csrf: str, created_at: datetime, expires_at: datetime) -> None:
+        """Record a signed-in browser by the hash of its cookie."""
+
+    @abc.abstractmethod
+    async def get_session(self, token_hash: str, now: datetime) -> Session | None:
+        """The unexpired session with that cookie hash."""
+
+    @abc.abstractmethod
+    async def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> None:
+        """Sign out one browser, or every browser of a user."""
+
+    @abc.abstractmethod
+    async def add_setup_token(self, token_hash: str, created_at: datetime) -> None:
+        """Remember a one-time setup link (only meaningful while there are no users)."""
+
+    @abc.abstractmethod
+    async def create_first_admin(self, token_hash: str, user: User) -> User | None:
+        """In one transaction: if the setup token is known and no user exists, add the user and forget
+        every setup token; otherwise change nothing and return None."""
+
+    # Media
+
+    @abc.abstractmethod
+    async def add_media(self, media: Media) -> Media:
+        """Record an uploaded picture and its renditions."""
+
+    @abc.abstractmethod
+    async def get_media(self, name: str) -> Media | None:
+        """The picture with that name."""
 
     # Blogs
 
@@ -115,6 +179,10 @@ class Storage(abc.ABC):
         key_events_only: bool = False,
     ) -> EntryPage:
         """A page of entries, newest first, with the total that match."""
+
+    @abc.abstractmethod
+    async def due_entries(self, now: datetime) -> list[Entry]:
+        """Scheduled entries of every blog whose publication time has come, oldest first."""
 
     @abc.abstractmethod
     async def count_newer(self, entry: Entry) -> int:

@@ -16,6 +16,7 @@ from stoppress.core.models import (
     EventKind,
     Image,
     KeyPoints,
+    Media,
     Revision,
     Role,
     User,
@@ -69,6 +70,7 @@ def blog(row: Row) -> Blog:
         ended_at=dt(row["ended_at"]),
         key_points=KeyPoints(json.loads(row["key_points"]), dt(row["key_points_updated_at"])),
         last_event_id=row["last_event_id"],
+        timezone=row["timezone"],
     )
 
 
@@ -83,6 +85,7 @@ def blog_values(b: Blog) -> dict[str, Any]:
         "lead_image": dumps(asdict(b.lead_image)) if b.lead_image else None,
         "status": str(b.status),
         "publisher": b.publisher,
+        "timezone": b.timezone,
         "published_at": ts(b.published_at),
         "updated_at": ts(b.updated_at),
         "ended_at": ts(b.ended_at),
@@ -107,6 +110,9 @@ def entry(row: Row) -> Entry:
         created_at=dt(row["created_at"]),
         published_at=dt(row["published_at"]),
         updated_at=dt(row["updated_at"]),
+        correction=row["correction"],
+        review_note=row["review_note"],
+        publish_at=dt(row["publish_at"]),
     )
 
 
@@ -125,7 +131,22 @@ def entry_values(e: Entry) -> dict[str, Any]:
         "created_at": ts(e.created_at),
         "published_at": ts(e.published_at),
         "updated_at": ts(e.updated_at),
+        "correction": e.correction,
+        "review_note": e.review_note,
+        "publish_at": ts(e.publish_at),
     }
+
+
+def media(row: Row) -> Media:
+    return Media(
+        id=row["id"],
+        name=row["name"],
+        width=row["width"],
+        height=row["height"],
+        renditions={fmt: {int(w): f for w, f in sizes.items()} for fmt, sizes in json.loads(row["renditions"]).items()},
+        uploaded_by=row["uploaded_by"],
+        created_at=dt(row["created_at"]),
+    )
 
 
 def revision(row: Row) -> Revision:

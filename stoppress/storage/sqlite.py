@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stoppress.core.errors import Conflict
-from stoppress.core.models import Blog, Entry, EntryStatus, Event, KeyPoints, NewEvent, Revision, User
+from stoppress.core.models import Blog, Entry, EntryStatus, Event, KeyPoints, Media, NewEvent, Revision, User
 from stoppress.storage import rows
-from stoppress.storage.base import EntryPage, Storage
+from stoppress.storage.base import EntryPage, Session, Storage, TokenInfo
 
 T = TypeVar("T")
 
@@ -161,6 +161,81 @@ class SQLiteStorage(Storage):
             (token_hash,),
         )
         return rows.user(row) if row else None
+
+    async def list_tokens(self, user_id: int) -> list[TokenInfo]:
+        found = await self._all("SELECT * FROM tokens WHERE user_id = ? ORDER BY id DESC", (user_id,))
+        return [TokenInfo(r["id"], r["name"], rows.dt(r["created_at"]), rows.dt(r["last_used_at"])) for r in found]  # type: ignore[arg-type]
+
+    async def revoke_token(self, user_id: int, token_id: int) -> bool:
+        def write(c: sqlite3.Connection) -> bool:
+            return c.execute("DELETE FROM tokens WHERE id = ? AND user_id = ?", (token_id, user_id)).rowcount == 1
+
+        return await self._write(write)
+
+    async def delete_user(self, user_id: int) -> None:
+        await self._write(lambda c: c.execute("DELETE FROM users WHERE id = ?", (user_id,)))
+
+    # Sessions and setup
+
+    async def add_session(self, token_hash: str, user_id: int, csrf: str, created_at: datetime, expires_at: datetime) -> None:
+        await self._write(
+            lambda c: c.execute(
+                "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (token_hash, user_id, csrf, rows.ts(created_at), rows.ts(expires_at)),
+            )
+        )
+
+    async def get_session(self, token_hash: str, now: datetime) -> Session | None:
+        row = await self._one(
+            "SELECT users.*, sessions.csrf, sessions.expires_at AS session_expires FROM sessions"
+            " JOIN users ON users.id = sessions.user_id WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, rows.ts(now)),
+        )
+        return Session(rows.user(row), row["csrf"], rows.dt(row["session_expires"])) if row else None  # type: ignore[arg-type]
+
+    async def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> None:
+        if token_hash is not None:
+            await self._write(lambda c: c.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,)))
+        if user_id is not None:
+            await self._write(lambda c: c.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)))
+
+    async def add_setup_token(self, token_hash: str, created_at: datetime) -> None:
+        await self._write(
+            lambda c: c.execute("INSERT INTO setup_tokens VALUES (?, ?)", (token_hash, rows.ts(created_at)))
+        )
+
+    async def create_first_admin(self, token_hash: str, user: User) -> User | None:
+        def write(c: sqlite3.Connection) -> int | None:
+            known = c.execute("SELECT 1 FROM setup_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+            if not known or c.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+                return None
+            cur = c.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                (user.name, str(user.role), user.password_hash, rows.ts(user.created_at)),
+            )
+            c.execute("DELETE FROM setup_tokens")
+            return int(cur.lastrowid or 0)
+
+        user.id = await self._write(write)
+        return user if user.id else None
+
+    # Media
+
+    async def add_media(self, media: Media) -> Media:
+        def write(c: sqlite3.Connection) -> int:
+            cur = c.execute(
+                "INSERT INTO media (name, width, height, renditions, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (media.name, media.width, media.height, rows.dumps(media.renditions), media.uploaded_by,
+                 rows.ts(media.created_at)),
+            )
+            return int(cur.lastrowid or 0)
+
+        media.id = await self._write(write)
+        return media
+
+    async def get_media(self, name: str) -> Media | None:
+        row = await self._one("SELECT * FROM media WHERE name = ?", (name,))
+        return rows.media(row) if row else None
 
     # Blogs
 
@@ -303,6 +378,14 @@ class SQLiteStorage(Storage):
             return EntryPage([rows.entry(r) for r in found], total)
 
         return await self._read(read)
+
+    async def due_entries(self, now: datetime) -> list[Entry]:
+        found = await self._all(
+            "SELECT * FROM entries WHERE status = 'scheduled' AND publish_at IS NOT NULL AND publish_at <= ?"
+            " ORDER BY publish_at, id",
+            (rows.ts(now),),
+        )
+        return [rows.entry(r) for r in found]
 
     async def count_newer(self, entry: Entry) -> int:
         row = await self._one(

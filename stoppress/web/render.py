@@ -128,6 +128,7 @@ def entry_from_snapshot(blog: Blog, snap: dict[str, Any]) -> Entry:
         created_at=_dt(snap.get("created_at")),
         published_at=_dt(snap.get("published_at")),
         updated_at=_dt(snap.get("updated_at")),
+        correction=snap.get("correction", ""),
     )
 
 

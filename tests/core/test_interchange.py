@@ -191,6 +191,7 @@ async def test_export_restores_drafts_flags_and_times(open_room: OpenRoom) -> No
     blog = await newsroom.create_blog(ed, {
         "title": "Storm live", "slug": "storm", "code": "storm1", "description": "The storm as it happens.",
         "language": "de", "sections": ["Weather"], "publisher": "DW", "key_points": ["Winds of 120 km/h"],
+        "timezone": "Europe/Berlin",
         "lead_image": {"src": "https://img.example/storm.jpg", "alt": "Waves", "caption": "Sea", "credit": "AP"},
     })
     bodies: list[dict[str, Any]] = [
@@ -200,7 +201,9 @@ async def test_export_restores_drafts_flags_and_times(open_room: OpenRoom) -> No
          "key_event": True, "pinned": True, "author": "Anna Reporter"},
         {"title": "Draft", "body": "Not yet", "format": "text", "status": "draft"},
         {"title": "Waiting", "body": "<p>For an editor</p>", "status": "submitted"},
-        {"title": "Same minute", "body": "A tie", "format": "text",
+        {"title": "Later", "body": "At six", "format": "text", "status": "scheduled",
+         "publish_at": "2024-03-01T18:00:00+00:00"},
+        {"title": "Same minute", "body": "A tie", "format": "text", "correction": "An earlier version named the wrong town.",
          "published_at": "2024-03-01T09:03:00+00:00", "updated_at": "2024-03-01T09:30:00+00:00"},
     ]
     for minutes, body in enumerate(bodies, 1):
@@ -211,13 +214,15 @@ async def test_export_restores_drafts_flags_and_times(open_room: OpenRoom) -> No
     moment = datetime(2024, 3, 1, 18, 0, tzinfo=UTC)
     await newsroom.update_blog(ed, "storm", {"status": "ended"})
     exported = await export_blog(newsroom, blog.slug)
-    assert [e["status"] for e in exported["entries"]] == ["published", "published", "draft", "submitted", "published"]
+    statuses = ["published", "published", "draft", "submitted", "published", "scheduled"]
+    assert sorted(e["status"] for e in exported["entries"]) == sorted(statuses)
 
     again, ed2 = await open_room("again")
     restored = await import_document(again, ed2, json.loads(json.dumps(exported)))
     assert await export_blog(again, restored.slug) == exported
     assert restored.status is BlogStatus.ENDED and restored.ended_at == datetime(2024, 3, 1, 18, tzinfo=UTC)
     assert restored.key_points.updated_at == datetime(2024, 3, 1, 10, tzinfo=UTC)
+    assert restored.timezone == "Europe/Berlin"
     page = await again.list_entries(restored)
     assert [e.title for e in page.entries] == ["Same minute", "Quote", "Winds pick up"]
     assert page.entries[1].pinned and page.entries[1].key_event and page.entries[1].author_name == "Anna Reporter"
