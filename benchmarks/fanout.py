@@ -490,12 +490,13 @@ def descendants(root: int) -> list[int]:
 
 def cpu_of(pids: list[int]) -> dict:
     """utime+stime (clock ticks) and on-CPU ns from schedstat, summed."""
-    ticks, sched = 0, 0
+    ticks, sched, uticks = 0, 0, 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 rest = f.read().rsplit(b")", 1)[1].split()
             ticks += int(rest[11]) + int(rest[12])
+            uticks += int(rest[11])
             for tid in os.listdir(f"/proc/{pid}/task"):
                 try:
                     with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
@@ -504,7 +505,29 @@ def cpu_of(pids: list[int]) -> dict:
                     pass
         except (OSError, IndexError):
             pass
-    return {"seconds": ticks / CLK_TCK, "sched_seconds": sched / 1e9}
+    return {"seconds": ticks / CLK_TCK, "user_seconds": uticks / CLK_TCK,
+            "sched_seconds": sched / 1e9}
+
+
+def proc_stat_cpus() -> dict[str, list[int]]:
+    """Per-CPU jiffies from /proc/stat (user nice system idle iowait irq softirq steal)."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu"):
+                parts = line.split()
+                out[parts[0]] = [int(x) for x in parts[1:9]]
+    return out
+
+
+def cpu_breakdown(a: dict, b: dict) -> dict:
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    res = {}
+    for cpu in b:
+        d = [y - x for x, y in zip(a.get(cpu, [0] * 8), b[cpu])]
+        tot = sum(d) or 1
+        res[cpu] = {n: round(100.0 * v / tot, 1) for n, v in zip(names, d) if v}
+    return res
 
 
 def mem_of(pids: list[int]) -> dict:
@@ -907,6 +930,7 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
         time.sleep(0.5)
         pids = target.server_pids()
         mem0 = mem_of(pids)
+        conn_cpu0 = cpu_of(pids)
 
         # reader processes
         procs = max(1, min(args.client_procs, n))
@@ -968,6 +992,10 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
         print(f"  {connected}/{n} readers connected in {res['connect_seconds']} s"
               + (f"; errors: {errors}" if errors else ""), flush=True)
 
+        conn_cpu1 = cpu_of(pids)
+        res["server_cpu_us_per_connect"] = (
+            round((conn_cpu1["sched_seconds"] - conn_cpu0["sched_seconds"]) * 1e6 / connected, 1)
+            if connected else None)
         time.sleep(args.settle)
         pids = target.server_pids()
         mem1 = mem_of(pids)
@@ -979,7 +1007,9 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
 
         # publish phase
         wpids = [p.pid for p in workers]
-        cpu0, ccpu0 = cpu_of(pids), cpu_of(wpids)
+        loadavg0 = Path("/proc/loadavg").read_text().split()[:3]
+        cpu0, ccpu0, stat0 = cpu_of(pids), cpu_of(wpids), proc_stat_cpus()
+        own0 = os.times().user + os.times().system  # the publisher (this process)
         t0 = time.monotonic()
         pubs = []
         for i in range(m):
@@ -997,7 +1027,14 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
         t_pub_end = time.monotonic()
         done_ev = wait_events("complete", args.drain_timeout)
         t_end = time.monotonic()
-        cpu1, ccpu1 = cpu_of(pids), cpu_of(wpids)
+        cpu1, ccpu1, stat1 = cpu_of(pids), cpu_of(wpids), proc_stat_cpus()
+        res["machine_cpu_pct"] = cpu_breakdown(stat0, stat1)
+        # user+nice+system jiffies of all CPUs (no idle, iowait, irq, softirq, steal)
+        busy = sum((stat1[c][0] + stat1[c][1] + stat1[c][2])
+                   - (stat0[c][0] + stat0[c][1] + stat0[c][2]) for c in stat1 if c != "cpu")
+        res["background_cores"] = None  # filled in below, once the client CPU is known
+        res["_busy_seconds"] = busy / CLK_TCK
+        res["loadavg_before_publish"] = loadavg0
         phase = t_end - t0
         res["publish"] = {"requests": pubs,
                           "publish_seconds": round(t_pub_end - t0, 3),
@@ -1069,6 +1106,8 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
                         "p99": ms(pct(lats, 99)), "max": ms(lats[-1] if lats else None),
                         "min": ms(lats[0] if lats else None)},
             server_cpu={"before": cpu0, "after": cpu1, "utime_stime_seconds": round(cpu_s, 3),
+                        "stime_pct": (round(100 * (1 - (cpu1["user_seconds"] - cpu0["user_seconds"])
+                                                    / cpu_s), 1) if cpu_s > 0 else None),
                         "schedstat_seconds": round(cpu_sched, 4),
                         "phase_seconds": round(phase, 3),
                         "utilisation_pct": round(100 * cpu_sched / phase, 1) if phase else None},
@@ -1078,6 +1117,11 @@ def run_round(target: Target, n: int, args, tmpdir: str) -> dict:
                         "utilisation_pct": round(100 * ccpu_s / phase, 1) if phase else None,
                         "processes": procs, "bytes_received": client_bytes},
         )
+        # same (tick-based) accounting as /proc/stat: utime+stime
+        other = (res.pop("_busy_seconds") - cpu_s
+                 - (ccpu1["seconds"] - ccpu0["seconds"]) - (os.times().user + os.times().system
+                                                            - own0))
+        res["background_cores"] = round(max(0.0, other) / phase, 2) if phase else None
         res["latency_note"] = ("receive time (monotonic_ns, in the reader process) minus "
                                "monotonic_ns taken just before the publish POST")
         res["per_message"] = per_message
@@ -1155,14 +1199,18 @@ def markdown(report: dict) -> str:
         "nginx: worker_processes 1 (only the worker is measured).",
         "",
         "| target | readers | connected | msgs expected | received | lost | readers missing msgs"
-        " | latency p50 ms | p99 ms | max ms | server CPU µs/delivery | server KiB/reader"
-        " | SSE event bytes | publish POST p50 ms | server CPU % | client CPU % |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        " | latency p50 ms | p99 ms | max ms | server CPU µs/delivery | of which kernel %"
+        " | server KiB/reader | server CPU µs/connect | SSE event bytes | publish POST p50 ms | server CPU % | client CPU %"
+        " | other load (cores) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in report["results"]:
         if r.get("error"):
-            lines.append(f"| {r['target']} | {r['readers_requested']} | error: {r['error'][:120]} "
-                         "|" + " |" * 14)
+            err = r["error"].strip().splitlines() or ["?"]
+            short = err[0] if len(err) == 1 else f"{err[0][:80]} … {err[-1]}"
+            short = short.replace("|", "/")[:200]
+            lines.append(f"| {r['target']} | {r['readers_requested']} | error: {short} "
+                         "|" + " |" * 17)
             continue
         lat = r.get("latency_ms", {})
         lines.append("| " + " | ".join([
@@ -1171,11 +1219,14 @@ def markdown(report: dict) -> str:
             fmt(r.get("messages_lost")), fmt(r.get("readers_missing_messages")),
             fmt(lat.get("p50")), fmt(lat.get("p99")), fmt(lat.get("max")),
             fmt(r.get("server_cpu_us_per_delivery"), 2),
+            fmt(r.get("server_cpu", {}).get("stime_pct")),
             fmt(r.get("server_kib_per_reader"), 2),
+            fmt(r.get("server_cpu_us_per_connect")),
             fmt(r.get("sample_event", {}).get("event_bytes")),
             fmt(r.get("publish_request_ms_p50")),
             fmt(r.get("server_cpu", {}).get("utilisation_pct")),
             fmt(r.get("client_cpu", {}).get("utilisation_pct")),
+            fmt(r.get("background_cores"), 2),
         ]) + " |")
     if report.get("notes"):
         lines.append("")

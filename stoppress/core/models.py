@@ -197,6 +197,11 @@ class NewEvent:
     kind: EventKind
     entry_code: str | None
     data: dict[str, Any]
+    at: datetime | None = None  # when it happened (the newsroom's clock); storage's clock if None
+
+    @property
+    def public(self) -> bool:
+        return is_public(self.kind, self.data)
 
 
 @dataclass(slots=True)
@@ -209,6 +214,21 @@ class Event:
     entry_code: str | None
     data: dict[str, Any]
     created_at: datetime
+
+    @property
+    def public(self) -> bool:
+        return is_public(self.kind, self.data)
+
+
+def is_public(kind: EventKind, data: dict[str, Any]) -> bool:
+    """Whether readers see this change (the desk sees every change)."""
+    if kind is EventKind.BLOG_CREATED:
+        return False
+    if kind in (EventKind.ENTRY_DELETED, EventKind.ENTRY_DRAFTED):
+        return bool(data.get("was_public"))
+    if "entry" in data:
+        return data["entry"].get("status") == EntryStatus.PUBLISHED or bool(data.get("was_public"))
+    return True
 
 
 def iso(moment: datetime | None) -> str | None:

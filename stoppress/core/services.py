@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stoppress.broker.base import Broker
 from stoppress.core import accounts, content, permissions
+from stoppress.core.access import Access
 from stoppress.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from stoppress.core.models import (
     Blog,
@@ -101,6 +102,7 @@ class Newsroom:
         self.storage = storage
         self.broker = broker
         self.clock = clock
+        self.access = Access(storage, clock)
 
     async def _publish(self, event: Event) -> Event:
         await self.broker.publish(event)
@@ -196,7 +198,7 @@ class Newsroom:
             updated_at=parse_time(data.get("updated_at"), "updated_at") or moment,
             key_points=KeyPoints(_key_points(data.get("key_points", [])), moment if data.get("key_points") else None),
         )
-        blog, event = await self.storage.create_blog(blog, NewEvent(EventKind.BLOG_CREATED, None, {}))
+        blog, event = await self.storage.create_blog(blog, NewEvent(EventKind.BLOG_CREATED, None, {}, moment))
         await self._publish(event)
         return blog
 
@@ -238,7 +240,7 @@ class Newsroom:
         if not changes:
             return blog
         blog = replace(blog, **changes, updated_at=self.clock())
-        event = await self.storage.update_blog(blog, NewEvent(EventKind.BLOG_UPDATED, None, {"blog": blog.snapshot()}))
+        event = await self.storage.update_blog(blog, NewEvent(EventKind.BLOG_UPDATED, None, {"blog": blog.snapshot()}, blog.updated_at))
         blog.last_event_id = event.id
         await self._publish(event)
         return blog
@@ -249,7 +251,7 @@ class Newsroom:
         blog.key_points = KeyPoints(_key_points(items), self.clock())
         data = {"key_points": {"items": blog.key_points.items, "updated_at": blog.key_points.updated_at.isoformat()}}  # type: ignore[union-attr]
         event = await self.storage.set_key_points(
-            blog.id or 0, blog.key_points, NewEvent(EventKind.KEY_POINTS_UPDATED, None, data)
+            blog.id or 0, blog.key_points, NewEvent(EventKind.KEY_POINTS_UPDATED, None, data, blog.key_points.updated_at)
         )
         blog.last_event_id = event.id
         await self._publish(event)
@@ -259,7 +261,10 @@ class Newsroom:
 
     async def get_entry(self, blog: Blog, code: str, actor: User | None = None) -> Entry:
         entry = await self.storage.get_entry(blog.id or 0, code)
-        if entry is None or (actor is None and not entry.is_public):
+        visible = entry is not None and (
+            entry.is_public or (actor is not None and (permissions.can_publish(actor) or entry.author_id == actor.id))
+        )
+        if entry is None or not visible:
             raise NotFound(f"There is no entry {code!r} in the blog {blog.slug!r}.")
         return entry
 
@@ -303,7 +308,7 @@ class Newsroom:
             raise Invalid("body is required: the text of the update.", field="body")
         kind = EventKind.ENTRY_PUBLISHED if entry.is_public else EventKind.ENTRY_DRAFTED
         entry, event = await self.storage.save_entry(
-            entry, _revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}), None
+            entry, _revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}, moment), None
         )
         await self._publish(event)
         return entry
@@ -345,7 +350,7 @@ class Newsroom:
         entry, event = await self.storage.save_entry(
             entry,
             _revision(entry, actor, moment),
-            NewEvent(kind, entry.code, {"entry": entry.snapshot(), "was_public": old.is_public}),
+            NewEvent(kind, entry.code, {"entry": entry.snapshot(), "was_public": old.is_public}, moment),
             old.version,
         )
         await self._publish(event)
@@ -356,7 +361,7 @@ class Newsroom:
         entry = await self.get_entry(blog, code, actor)
         permissions.require_can_change(actor, entry)
         event = await self.storage.delete_entry(
-            entry, NewEvent(EventKind.ENTRY_DELETED, entry.code, {"was_public": entry.is_public})
+            entry, NewEvent(EventKind.ENTRY_DELETED, entry.code, {"was_public": entry.is_public}, self.clock())
         )
         await self._publish(event)
 

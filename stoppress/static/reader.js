@@ -10,6 +10,10 @@ if (root && "EventSource" in window) {
   const button = document.getElementById("new-updates-button");
   const announcer = document.getElementById("announcer");
   const waiting = []; // entries that arrived while the reader was reading further down
+  const lang = document.documentElement.lang;
+  const newUpdates = JSON.parse(root.dataset.newUpdates);
+  const plural = new Intl.PluralRules(lang);
+  const countText = (n) => (newUpdates[plural.select(n)] || newUpdates.other).replace("{n}", n.toLocaleString(lang));
 
   const fragment = (html) => {
     const template = document.createElement("template");
@@ -57,7 +61,7 @@ if (root && "EventSource" in window) {
   const showWaiting = () => {
     const n = waiting.length;
     bar.hidden = n === 0;
-    button.textContent = n === 1 ? "1 new update" : `${n} new updates`;
+    button.textContent = countText(n);
   };
 
   button?.addEventListener("click", () => {
@@ -93,7 +97,7 @@ if (root && "EventSource" in window) {
           waiting.unshift(message);
           showWaiting();
         }
-        announce(`New update: ${message.title}`);
+        announce(root.dataset.announceNew.replace("{title}", message.title));
         pinned(message);
         break;
       case "entry.updated":
@@ -114,7 +118,7 @@ if (root && "EventSource" in window) {
       }
       case "key_points.updated":
         document.getElementById("key-points")?.replaceWith(fragment(message.html));
-        announce("The key points were updated.");
+        announce(root.dataset.announceKeyPoints);
         break;
       case "blog.updated":
         document.getElementById("blog-title").textContent = message.title;

@@ -334,7 +334,6 @@ class SQLiteStorage(Storage):
                     (entry_id, revision.version, revision.author_id, revision.author_name,
                      rows.ts(revision.created_at), rows.dumps(revision.snapshot)),
                 )
-            c.execute("UPDATE blogs SET updated_at = ? WHERE id = ?", (rows.ts(entry.updated_at), entry.blog_id))
             return entry_id, _append_event(c, entry.blog_id, event)
 
         entry.id, recorded = await self._write(write)
@@ -343,7 +342,6 @@ class SQLiteStorage(Storage):
     async def delete_entry(self, entry: Entry, event: NewEvent) -> Event:
         def write(c: sqlite3.Connection) -> Event:
             c.execute("DELETE FROM entries WHERE id = ?", (entry.id,))
-            c.execute("UPDATE blogs SET updated_at = ? WHERE id = ?", (rows.ts(_now()), entry.blog_id))
             return _append_event(c, entry.blog_id, event)
 
         return await self._write(write)
@@ -424,11 +422,16 @@ def _now() -> datetime:
 
 
 def _append_event(c: sqlite3.Connection, blog_id: int, event: NewEvent) -> Event:
-    """Record an event inside the caller's transaction, numbered after the blog's last one."""
+    """Record an event inside the caller's transaction, numbered after the blog's last one.
+
+    A change readers see also moves the blog's "last updated" time.
+    """
+    created = event.at or _now()
     (event_id,) = c.execute(
-        "UPDATE blogs SET last_event_id = last_event_id + 1 WHERE id = ? RETURNING last_event_id", (blog_id,)
+        "UPDATE blogs SET last_event_id = last_event_id + 1,"
+        " updated_at = CASE WHEN ? AND ? > updated_at THEN ? ELSE updated_at END WHERE id = ? RETURNING last_event_id",
+        (event.public and event.kind.startswith("entry."), rows.ts(created), rows.ts(created), blog_id),
     ).fetchone()
-    created = _now()
     c.execute(
         "INSERT INTO events (blog_id, id, kind, entry_code, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (blog_id, event_id, str(event.kind), event.entry_code, rows.dumps(event.data), rows.ts(created)),

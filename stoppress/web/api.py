@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from stoppress.core import content
+from stoppress.core import content, permissions
 from stoppress.core.errors import Conflict
 from stoppress.core.models import Blog, Entry, User
 from stoppress.core.services import Newsroom
@@ -120,9 +120,11 @@ async def list_entries(request: Request) -> Response:
     per_page_raw = request.query_params.get("per_page", "20")
     if not page_raw.isdigit() or not per_page_raw.isdigit() or not 1 <= int(per_page_raw) <= 100 or int(page_raw) < 1:
         raise Problem(422, "page must be 1 or more and per_page between 1 and 100.")
+    include_unpublished = request.query_params.get("status") == "all"
+    if include_unpublished:
+        permissions.require_editor(user, "list drafts and submissions")
     listing = await newsroom.list_entries(
-        blog, page=int(page_raw), per_page=int(per_page_raw),
-        include_unpublished=request.query_params.get("status") == "all" and user is not None,
+        blog, page=int(page_raw), per_page=int(per_page_raw), include_unpublished=include_unpublished
     )
     site = _site(request)
     return JSONResponse({"entries": [entry_json(blog, e, site) for e in listing.entries], "total": listing.total,

@@ -12,7 +12,8 @@ from stoppress.core.errors import NotFound
 from stoppress.core.models import Blog, Entry, EntryStatus
 from stoppress.core.services import Newsroom
 from stoppress.web.cache import PageCache
-from stoppress.web.render import Renderer, Site, format_date
+from stoppress.i18n import language
+from stoppress.web.render import Renderer, Site
 
 # Short enough that a CDN hardly ever serves a stale page; the live stream covers the rest.
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
@@ -59,7 +60,6 @@ async def blog_page(request: Request) -> Response:
             page=page,
             pages=pages,
             renderer=renderer,
-            lang=blog.language,
             asset_version=request.app.state.asset_version,
         )
         hit = cache.put(slug, blog.id or 0, key, html.encode(), blog.last_event_id)
@@ -89,24 +89,29 @@ async def all_published(newsroom: Newsroom, blog: Blog) -> list[Entry]:
 
 def blog_as_text(blog: Blog, entries: list[Entry], site: Site) -> str:
     """The whole blog as plain text, in the reference page's order."""
+    speech = language(blog.language)
+    _ = speech.gettext
     out = []
     if blog.sections:
         out.append(" > ".join(blog.sections))
     out.append(blog.title)
-    out.append(f"Published {format_date(blog.published_at)}, last updated {format_date(blog.updated_at)}")
+    out.append(
+        f"{_('Published')} {speech.date(blog.published_at, blog.timezone)}, "
+        f"{_('last updated')} {speech.date(blog.updated_at, blog.timezone)}"
+    )
     if blog.status == "ended":
-        out.append("This live blog has ended.")
+        out.append(_("This live blog has ended."))
     if blog.description:
         out.append(blog.description)
     out.append(site.short_url(blog.code))
     if blog.lead_image:
         out.append(content.render_text([{"type": "image", **_image_dict(blog)}]))
     if blog.key_points.items:
-        out.append("What you need to know")
+        out.append(_("What you need to know"))
         out.extend(blog.key_points.items)
     for entry in entries:
         out.append("-" * 8)
-        out.append(f"{entry.title}\n{format_date(entry.published_at)}")
+        out.append(f"{entry.title}\n{speech.datetime(entry.published_at, blog.timezone)}")
         out.append(content.render_text(entry.blocks))
         out.append(site.short_url(entry.code))
     return "\n\n".join(part for part in out if part) + "\n"

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from stoppress.core import content
 from stoppress.core.models import Blog, Entry, EntryStatus, Event, EventKind
+from stoppress.i18n import language
 from stoppress.settings import Settings
 
 
@@ -36,20 +37,6 @@ class Site:
         return f"{self.blog_url(slug)}#e-{code}"
 
 
-def format_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    moment = moment.astimezone(UTC)
-    return f"{moment:%B} {moment.day}, {moment:%Y}, {moment:%H:%M} UTC"
-
-
-def format_date(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    moment = moment.astimezone(UTC)
-    return f"{moment:%B} {moment.day}, {moment:%Y}"
-
-
 def make_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("stoppress", "templates"),
@@ -57,8 +44,6 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["datetime"] = format_time
-    env.filters["date"] = format_date
     env.filters["iso"] = lambda m: m.astimezone(UTC).isoformat(timespec="seconds") if m else ""
     env.filters["body"] = lambda blocks: Markup(content.render_html(blocks))  # noqa: S704 - sanitised blocks
     return env
@@ -73,14 +58,17 @@ class Renderer:
         self._entry = self.env.get_template("reader/_entry.html")
         self._key_points = self.env.get_template("reader/_key_points.html")
 
-    def page(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(site=self.site, **context)
+    def page(self, name: str, *, blog: Blog | None = None, lang: str | None = None, **context: Any) -> str:
+        """A whole page, in the blog's language (or `lang`, or English)."""
+        speech = language(lang or (blog.language if blog else None))
+        return self.env.get_template(name).render(site=self.site, blog=blog, **speech.context(), **context)
 
     def entry_html(self, blog: Blog, entry: Entry, *, pinned_copy: bool = False) -> str:
-        return self._entry.render(site=self.site, blog=blog, entry=entry, pinned_copy=pinned_copy)
+        speech = language(blog.language)
+        return self._entry.render(site=self.site, blog=blog, entry=entry, pinned_copy=pinned_copy, **speech.context())
 
     def key_points_html(self, blog: Blog) -> str:
-        return self._key_points.render(site=self.site, blog=blog)
+        return self._key_points.render(site=self.site, blog=blog, **language(blog.language).context())
 
     def event_payload(self, blog: Blog, event: Event) -> dict[str, Any] | None:
         """What a reader's page needs to apply one event, or None for events readers never see."""

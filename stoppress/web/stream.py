@@ -109,6 +109,7 @@ class Hub:
         self.max_buffer = max_buffer
         self.on_change = on_change
         self.channels: dict[int, Channel] = {}
+        self.slugs: dict[str, int] = {}  # slug -> blog id of the open channels, so joining costs no query
         self._encoded: OrderedDict[tuple[int, int], bytes | None] = OrderedDict()
         self._beat: asyncio.Task[None] | None = None
         newsroom.broker.listen(self.on_event)
@@ -131,7 +132,7 @@ class Hub:
     # Events in
 
     def on_event(self, event: Event) -> None:
-        if self.on_change:
+        if self.on_change and event.public:
             self.on_change(event.blog_id, event.id)
         channel = self.channels.get(event.blog_id)
         if channel is None or event.id <= channel.last_id:
@@ -144,7 +145,9 @@ class Hub:
 
     def _accept(self, channel: Channel, event: Event) -> None:
         if event.kind is EventKind.BLOG_UPDATED and "blog" in event.data:
+            self.slugs.pop(channel.blog.slug, None)
             _refresh_blog(channel.blog, event.data["blog"])
+            self.slugs[channel.blog.slug] = channel.blog.id or 0
         channel.last_id = event.id
         data = self._encode(channel.blog, event)
         if data is not None:
@@ -184,11 +187,15 @@ class Hub:
 
     async def open(self, slug: str, after: int | None, send_head: Callable[[], None], writer: Writer) -> None:
         """Start a reader's stream: send what it missed since `after`, then add it to the channel."""
-        blog = await self.newsroom.get_blog(slug)  # NotFound propagates before anything is sent
-        channel = self.channels.get(blog.id or 0)
+        channel = self.channels.get(self.slugs.get(slug, -1))
         if channel is None:
-            channel = self.channels[blog.id or 0] = Channel(blog)
-            self._fill(channel)  # catch events recorded between reading the blog and now
+            blog = await self.newsroom.get_blog(slug)  # NotFound propagates before anything is sent
+            channel = self.channels.get(blog.id or 0)
+            if channel is None:
+                channel = self.channels[blog.id or 0] = Channel(blog)
+                self.slugs[blog.slug] = blog.id or 0
+                self._fill(channel)  # catch events recorded between reading the blog and now
+        blog = channel.blog
         send_head()
         position = channel.last_id if after is None else min(after, channel.last_id)
         while position < channel.last_id:
@@ -225,10 +232,11 @@ class Hub:
                 channel.deliver(HEARTBEAT, self.max_buffer)
                 if not channel.writers:
                     del self.channels[channel.blog.id or 0]
+                    self.slugs.pop(channel.blog.slug, None)
 
 
 def _refresh_blog(blog: Blog, snapshot: dict[str, Any]) -> None:
-    for name in ("title", "description", "language", "publisher"):
+    for name in ("slug", "title", "description", "language", "publisher", "timezone"):
         if name in snapshot:
             setattr(blog, name, snapshot[name])
 
