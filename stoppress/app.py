@@ -22,7 +22,7 @@ from stoppress.web.cache import PageCache
 from stoppress.web.errors import HANDLERS, html_error
 from stoppress.web.render import Renderer, Site
 from stoppress.web.routes import routes
-from stoppress.web.stream import Hub, asgi_endpoint
+from stoppress.web.stream import AsgiStream, Hub
 
 log = logging.getLogger("stoppress")
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> Starlette:
         return html_error(Request({"type": "http", "app": app, "headers": [], "method": "GET", "path": "/"}), 404, message)
 
     app = Starlette(
-        routes=routes(asgi_endpoint(hub, not_found)),
+        routes=routes(AsgiStream(hub, not_found)),
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

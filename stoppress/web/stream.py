@@ -55,7 +55,7 @@ def encode(event_id: int, data: dict[str, Any]) -> bytes:
 class Channel:
     """One blog's live state in this process."""
 
-    __slots__ = ("blog", "last_id", "floor", "recent", "writers", "filling")
+    __slots__ = ("blog", "last_id", "floor", "recent", "writers", "filling", "opening")
 
     def __init__(self, blog: Blog) -> None:
         self.blog = blog
@@ -65,6 +65,7 @@ class Channel:
         self.recent: deque[tuple[int, bytes]] = deque()
         self.writers: set[Writer] = set()
         self.filling = False
+        self.opening = 0  # readers still being caught up; the channel must outlive them
 
     def keep(self, event_id: int, data: bytes) -> None:
         self.recent.append((event_id, data))
@@ -195,16 +196,28 @@ class Hub:
                 channel = self.channels[blog.id or 0] = Channel(blog)
                 self.slugs[blog.slug] = blog.id or 0
                 self._fill(channel)  # catch events recorded between reading the blog and now
-        blog = channel.blog
-        send_head()
+        channel.opening += 1
+        try:
+            send_head()
+            await self._catch_up(channel, after, writer)
+        finally:
+            channel.opening -= 1
+        if not writer.is_closing():
+            writer.write(b"retry: 2000\n\n")
+            channel.writers.add(writer)
+
+    async def _catch_up(self, channel: Channel, after: int | None, writer: Writer) -> None:
+        """Write what a reader missed since `after`: from memory when we still have it, else from the log."""
         position = channel.last_id if after is None else min(after, channel.last_id)
-        while position < channel.last_id:
+        while position < channel.last_id and not writer.is_closing():
             kept = channel.since(position)
             if kept is not None:
                 for data in kept:
                     writer.write(data)
-                break
-            events = await self.newsroom.events_after(blog, position, limit=500)
+                return
+            events = await self.newsroom.events_after(channel.blog, position, limit=500)
+            if not events:
+                return
             target = channel.last_id
             for event in events:
                 if event.id > target:
@@ -213,13 +226,6 @@ class Hub:
                 if data is not None:
                     writer.write(data)
                 position = event.id
-            if not events:
-                break
-            if writer.is_closing():
-                return
-        if not writer.is_closing():
-            writer.write(b"retry: 2000\n\n")
-            channel.writers.add(writer)
 
     def close(self, writer: Writer) -> None:
         for channel in self.channels.values():
@@ -230,7 +236,7 @@ class Hub:
             await asyncio.sleep(self.heartbeat)
             for channel in list(self.channels.values()):
                 channel.deliver(HEARTBEAT, self.max_buffer)
-                if not channel.writers:
+                if not channel.writers and not channel.opening:
                     del self.channels[channel.blog.id or 0]
                     self.slugs.pop(channel.blog.slug, None)
 
@@ -277,22 +283,22 @@ class _AsgiWriter:
         self.wake.set()
 
 
-def asgi_endpoint(hub: Hub, not_found: Callable[[str], Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-    async def events(scope: dict[str, Any], receive: Any, send: Any) -> None:
+class AsgiStream:
+    """The live stream as a plain ASGI app, for servers other than `stoppress serve`."""
+
+    def __init__(self, hub: Hub, not_found: Callable[[str], Awaitable[Any]]) -> None:
+        self.hub = hub
+        self.not_found = not_found
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         slug = scope["path_params"]["slug"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if "=" in p)
         writer = _AsgiWriter()
-        started = False
-
-        def head() -> None:
-            nonlocal started
-            started = True
-
         try:
-            await hub.open(slug, parse_after(headers.get("last-event-id"), query.get("after")), head, writer)
+            await self.hub.open(slug, parse_after(headers.get("last-event-id"), query.get("after")), lambda: None, writer)
         except NotFound as exc:
-            response = await not_found(exc.message)
+            response = await self.not_found(exc.message)
             await response(scope, receive, send)
             return
         await send({
@@ -300,7 +306,12 @@ def asgi_endpoint(hub: Hub, not_found: Callable[[str], Awaitable[Any]]) -> Calla
             "status": 200,
             "headers": [(k.lower().encode(), v.encode()) for k, v in _head_headers()],
         })
-        disconnected = asyncio.ensure_future(receive())
+
+        async def until_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        disconnected = asyncio.ensure_future(until_disconnect())
         try:
             while not writer.closed and not disconnected.done():
                 if writer.pending:
@@ -313,10 +324,8 @@ def asgi_endpoint(hub: Hub, not_found: Callable[[str], Awaitable[Any]]) -> Calla
                 waiter.cancel()
         finally:
             writer.closed = True
-            hub.close(writer)
+            self.hub.close(writer)
             disconnected.cancel()
-
-    return events
 
 
 def _head_headers() -> list[tuple[str, str]]:

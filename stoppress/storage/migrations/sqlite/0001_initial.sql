@@ -1,6 +1,7 @@
 -- The first schema: users, tokens, blogs, entries, revisions, short codes and the event log.
+-- AUTOINCREMENT: an id is never reused, so revisions of a deleted entry never meet a new entry.
 CREATE TABLE users (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL,
     password_hash TEXT,
@@ -8,7 +9,7 @@ CREATE TABLE users (
 );
 
 CREATE TABLE tokens (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
@@ -17,7 +18,7 @@ CREATE TABLE tokens (
 );
 
 CREATE TABLE blogs (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     slug TEXT NOT NULL UNIQUE,
     code TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
@@ -36,7 +37,7 @@ CREATE TABLE blogs (
 );
 
 CREATE TABLE entries (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     blog_id INTEGER NOT NULL REFERENCES blogs(id) ON DELETE CASCADE,
     code TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
