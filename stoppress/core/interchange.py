@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from stoppress.core import content
 from stoppress.core.errors import Invalid
 from stoppress.core.models import Blog, BlogStatus, EntryStatus, User
-from stoppress.core.services import CODE_RE, SLUG_RE, Newsroom, clean_text, parse_time, slugify
+from stoppress.core.services import Newsroom
+from stoppress.core.validation import CODE_RE, SLUG_RE, clean_text, parse_time, slugify
 
 T = TypeVar("T")
 EXPORT_VERSION = 1

@@ -5,17 +5,15 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stoppress.broker.base import Broker
-from stoppress.core import accounts, content, permissions
+from stoppress.core import accounts, entry_rules, permissions
+from stoppress.core import validation as check
 from stoppress.core.access import Access
 from stoppress.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from stoppress.core.models import (
@@ -25,7 +23,6 @@ from stoppress.core.models import (
     EntryStatus,
     Event,
     EventKind,
-    Image,
     KeyPoints,
     NewEvent,
     Revision,
@@ -35,64 +32,11 @@ from stoppress.core.models import (
 from stoppress.storage.base import EntryPage, Storage
 
 CODE_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/l/I
-CODE_RE = re.compile(r"^[A-Za-z0-9_-]{3,32}$")
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_TITLE = 300
-MAX_KEY_POINTS = 20
-MAX_KEY_POINT = 500
 PAGE_SIZE = 20
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
-
-
-def clean_text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TITLE) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise Invalid(f"{field.capitalize()} must be text.", field=field)
-    value = " ".join(value.split())
-    if required and not value:
-        raise Invalid(f"{field.capitalize()} is required.", field=field)
-    if len(value) > limit:
-        raise Invalid(f"{field.capitalize()} is {len(value)} characters; keep it to {limit}.", field=field)
-    return value
-
-
-def clean_image(value: Any, field: str) -> Image | None:
-    if value in (None, {}):
-        return None
-    if not isinstance(value, dict):
-        raise Invalid(f"{field} must be an object with src, alt, caption and credit.", field=field)
-    block = content.normalize_blocks([{"type": "image", **value}])[0]
-    return Image(alt=block["alt"], caption=block["caption"], credit=block["credit"], src=block["src"])
-
-
-def parse_time(value: Any, field: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(f"{field} must be an ISO 8601 time such as 2024-01-23T12:08:00Z.", field=field) from None
-    else:
-        raise Invalid(f"{field} must be an ISO 8601 time such as 2024-01-23T12:08:00Z.", field=field)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _flag(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false.", field=field)
-    return value
 
 
 class Newsroom:
@@ -117,7 +61,7 @@ class Newsroom:
     async def _claim_code(self, code: Any) -> str:
         if code in (None, ""):
             return await self.new_code()
-        if not isinstance(code, str) or not CODE_RE.match(code):
+        if not isinstance(code, str) or not check.CODE_RE.match(code):
             raise Invalid("A short code has 3 to 32 letters, digits, '-' or '_'.", field="code")
         return code
 
@@ -173,30 +117,30 @@ class Newsroom:
 
     async def create_blog(self, actor: User, data: dict[str, Any]) -> Blog:
         permissions.require_editor(actor, "create a blog")
-        _no_unknown(data, (BLOG_FIELDS - {"status"}) | {"code", "published_at", "updated_at"})
-        title = clean_text(data.get("title"), "title", required=True)
-        slug = data.get("slug") or slugify(title)
-        if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 80:
+        check.no_unknown(data, (check.BLOG_FIELDS - {"status"}) | {"code", "published_at", "updated_at"})
+        title = check.clean_text(data.get("title"), "title", required=True)
+        slug = data.get("slug") or check.slugify(title)
+        if not isinstance(slug, str) or not check.SLUG_RE.match(slug) or len(slug) > 80:
             raise Invalid(
                 "The slug is the blog's address: lowercase letters, digits and single dashes, up to 80 "
                 "characters (e.g. 'ukraine-updates').",
                 field="slug",
             )
-        moment = parse_time(data.get("published_at"), "published_at") or self.clock()
+        moment = check.parse_time(data.get("published_at"), "published_at") or self.clock()
         blog = Blog(
             id=None,
             slug=slug,
             code=await self._claim_code(data.get("code")),
             title=title,
-            description=clean_text(data.get("description"), "description", limit=2000),
-            language=_language(data.get("language", "en")),
-            sections=_sections(data.get("sections", [])),
-            lead_image=clean_image(data.get("lead_image"), "lead_image"),
-            publisher=clean_text(data.get("publisher"), "publisher", limit=200),
-            timezone=_timezone(data.get("timezone") or "UTC"),
+            description=check.clean_text(data.get("description"), "description", limit=2000),
+            language=check.language(data.get("language", "en")),
+            sections=check.sections(data.get("sections", [])),
+            lead_image=check.clean_image(data.get("lead_image"), "lead_image"),
+            publisher=check.clean_text(data.get("publisher"), "publisher", limit=200),
+            timezone=check.timezone(data.get("timezone") or "UTC"),
             published_at=moment,
-            updated_at=parse_time(data.get("updated_at"), "updated_at") or moment,
-            key_points=KeyPoints(_key_points(data.get("key_points", [])), moment if data.get("key_points") else None),
+            updated_at=check.parse_time(data.get("updated_at"), "updated_at") or moment,
+            key_points=KeyPoints(check.key_points(data.get("key_points", [])), moment if data.get("key_points") else None),
         )
         blog, event = await self.storage.create_blog(blog, NewEvent(EventKind.BLOG_CREATED, None, {}, moment))
         await self._publish(event)
@@ -207,23 +151,23 @@ class Newsroom:
         blog = await self.get_blog(slug)
         changes: dict[str, Any] = {}
         if "title" in data:
-            changes["title"] = clean_text(data["title"], "title", required=True)
+            changes["title"] = check.clean_text(data["title"], "title", required=True)
         if "slug" in data and data["slug"] != blog.slug:
-            if not isinstance(data["slug"], str) or not SLUG_RE.match(data["slug"]):
+            if not isinstance(data["slug"], str) or not check.SLUG_RE.match(data["slug"]):
                 raise Invalid("The slug must be lowercase letters, digits and single dashes.", field="slug")
             changes["slug"] = data["slug"]
         if "description" in data:
-            changes["description"] = clean_text(data["description"], "description", limit=2000)
+            changes["description"] = check.clean_text(data["description"], "description", limit=2000)
         if "language" in data:
-            changes["language"] = _language(data["language"])
+            changes["language"] = check.language(data["language"])
         if "sections" in data:
-            changes["sections"] = _sections(data["sections"])
+            changes["sections"] = check.sections(data["sections"])
         if "lead_image" in data:
-            changes["lead_image"] = clean_image(data["lead_image"], "lead_image")
+            changes["lead_image"] = check.clean_image(data["lead_image"], "lead_image")
         if "publisher" in data:
-            changes["publisher"] = clean_text(data["publisher"], "publisher", limit=200)
+            changes["publisher"] = check.clean_text(data["publisher"], "publisher", limit=200)
         if "timezone" in data:
-            changes["timezone"] = _timezone(data["timezone"])
+            changes["timezone"] = check.timezone(data["timezone"])
         if "status" in data:
             try:
                 status = BlogStatus(data["status"])
@@ -231,7 +175,7 @@ class Newsroom:
                 raise Invalid("The status of a blog is 'live' or 'ended'.", field="status") from None
             changes["status"] = status
             changes["ended_at"] = self.clock() if status is BlogStatus.ENDED else None
-        unknown = set(data) - BLOG_FIELDS
+        unknown = set(data) - check.BLOG_FIELDS
         if unknown:
             raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
         if "key_points" in data:
@@ -248,7 +192,7 @@ class Newsroom:
     async def set_key_points(self, actor: User, slug: str, items: Any) -> Blog:
         permissions.require_editor(actor, "change the key points")
         blog = await self.get_blog(slug)
-        blog.key_points = KeyPoints(_key_points(items), self.clock())
+        blog.key_points = KeyPoints(check.key_points(items), self.clock())
         data = {"key_points": {"items": blog.key_points.items, "updated_at": blog.key_points.updated_at.isoformat()}}  # type: ignore[union-attr]
         event = await self.storage.set_key_points(
             blog.id or 0, blog.key_points, NewEvent(EventKind.KEY_POINTS_UPDATED, None, data, blog.key_points.updated_at)
@@ -282,10 +226,10 @@ class Newsroom:
 
     async def create_entry(self, actor: User, slug: str, data: dict[str, Any]) -> Entry:
         blog = await self.get_blog(slug)
-        _no_unknown(data, EDITABLE | {"code", "published_at", "updated_at", "author"})
-        fields = _entry_fields({"status": "published", **data}, actor, None)
+        check.no_unknown(data, entry_rules.EDITABLE | {"code", "published_at", "updated_at", "author"})
+        fields = entry_rules.entry_fields({"status": "published", **data}, actor, None)
         moment = self.clock()
-        published_at = parse_time(data.get("published_at"), "published_at")
+        published_at = check.parse_time(data.get("published_at"), "published_at")
         if published_at is not None:
             permissions.require_editor(actor, "set an entry's publication time")
         entry = Entry(
@@ -295,11 +239,11 @@ class Newsroom:
             title=fields.pop("title", ""),
             blocks=fields.pop("blocks", []),
             author_id=actor.id,
-            author_name=clean_text(data.get("author"), "author", limit=200) or actor.name,
+            author_name=check.clean_text(data.get("author"), "author", limit=200) or actor.name,
             version=1,
             created_at=moment,
             published_at=published_at or fields.get("publish_at") or moment,
-            updated_at=parse_time(data.get("updated_at"), "updated_at") or published_at or moment,
+            updated_at=check.parse_time(data.get("updated_at"), "updated_at") or published_at or moment,
             **fields,
         )
         if not entry.title:
@@ -308,7 +252,7 @@ class Newsroom:
             raise Invalid("body is required: the text of the update.", field="body")
         kind = EventKind.ENTRY_PUBLISHED if entry.is_public else EventKind.ENTRY_DRAFTED
         entry, event = await self.storage.save_entry(
-            entry, _revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}, moment), None
+            entry, entry_rules.revision(entry, actor, moment), NewEvent(kind, entry.code, {"entry": entry.snapshot()}, moment), None
         )
         await self._publish(event)
         return entry
@@ -319,15 +263,15 @@ class Newsroom:
         blog = await self.get_blog(slug)
         old = await self.get_entry(blog, code, actor)
         permissions.require_can_change(actor, old)
-        _no_unknown(data, EDITABLE | {"version"})
+        check.no_unknown(data, entry_rules.EDITABLE | {"version"})
         if "version" in data and expected_version is None:
             if not isinstance(data["version"], int):
                 raise Invalid("version must be the entry's version number you edited.", field="version")
             expected_version = data["version"]
         if expected_version is not None and expected_version != old.version:
-            raise _stale(old)
+            raise entry_rules.stale(old)
         moment = self.clock()
-        entry = replace(old, **_entry_fields(data, actor, old), version=old.version + 1, updated_at=moment)
+        entry = replace(old, **entry_rules.entry_fields(data, actor, old), version=old.version + 1, updated_at=moment)
         return await self._save_change(actor, old, entry, moment)
 
     async def publish_due(self) -> list[Entry]:
@@ -337,7 +281,7 @@ class Newsroom:
             moment = self.clock()
             entry = replace(old, status=EntryStatus.PUBLISHED, version=old.version + 1, updated_at=moment)
             try:
-                published.append(await self._save_change(SCHEDULER, old, entry, moment))
+                published.append(await self._save_change(entry_rules.SCHEDULER, old, entry, moment))
             except Conflict:
                 continue  # another process published (or someone edited) it first
         return published
@@ -346,10 +290,10 @@ class Newsroom:
         if entry.is_public and not old.is_public:
             entry.published_at = moment  # approval or a scheduled entry going live puts it on top
             entry.publish_at = None
-        kind = _update_kind(old, entry)
+        kind = entry_rules.update_kind(old, entry)
         entry, event = await self.storage.save_entry(
             entry,
-            _revision(entry, actor, moment),
+            entry_rules.revision(entry, actor, moment),
             NewEvent(kind, entry.code, {"entry": entry.snapshot(), "was_public": old.is_public}, moment),
             old.version,
         )
@@ -371,7 +315,7 @@ class Newsroom:
     # Short links and events
 
     async def resolve_code(self, code: str) -> tuple[Blog, Entry | None]:
-        found = await self.storage.resolve_code(code) if CODE_RE.match(code) else None
+        found = await self.storage.resolve_code(code) if check.CODE_RE.match(code) else None
         if found is None:
             raise NotFound(f"The short link {code!r} does not exist.")
         blog = await self.get_blog(found[0])
@@ -382,121 +326,3 @@ class Newsroom:
         return await self.storage.events_after(blog.id or 0, after, limit)
 
 
-EDITABLE = frozenset(
-    {"title", "body", "format", "blocks", "key_event", "pinned", "status", "correction", "review_note", "publish_at"}
-)
-# Who publishes a scheduled entry when its time comes, in the revision history.
-SCHEDULER = User(id=None, name="scheduler", role=Role.EDITOR)
-
-
-def _entry_fields(data: dict[str, Any], actor: User, old: Entry | None) -> dict[str, Any]:
-    """The validated entry fields present in `data`, with the rules of who may set what."""
-    fields: dict[str, Any] = {}
-    if "title" in data:
-        fields["title"] = clean_text(data["title"], "title", required=True)
-    if "body" in data or "blocks" in data:
-        fields["blocks"] = _blocks(data)
-    for flag in ("key_event", "pinned"):
-        if flag in data:
-            fields[flag] = _flag(data[flag], flag)
-    if fields.get("pinned", old.pinned if old else False) != (old.pinned if old else False):
-        permissions.require_editor(actor, "pin or unpin an entry")
-    if "correction" in data:
-        fields["correction"] = clean_text(data["correction"], "correction", limit=1000)
-    if "review_note" in data:
-        fields["review_note"] = clean_text(data["review_note"], "review_note", limit=1000)
-    if "publish_at" in data:
-        fields["publish_at"] = parse_time(data["publish_at"], "publish_at")
-    if "status" in data:
-        status = _status(data["status"])
-        if not permissions.can_publish(actor) and status in (EntryStatus.PUBLISHED, EntryStatus.SCHEDULED):
-            status = EntryStatus.SUBMITTED  # a contributor's entry never goes live by itself
-        elif status is EntryStatus.PUBLISHED and fields.get("publish_at"):
-            status = EntryStatus.SCHEDULED  # "publish at 18:00" means scheduled
-        fields["status"] = status
-    status = fields.get("status", old.status if old else EntryStatus.PUBLISHED)
-    if status is EntryStatus.SCHEDULED and not fields.get("publish_at", old.publish_at if old else None):
-        raise Invalid("A scheduled entry needs publish_at: the time it goes live.", field="publish_at")
-    return fields
-
-
-def _stale(current: Entry) -> Conflict:
-    return Conflict(
-        f"This entry was changed by someone else since you loaded it (now version {current.version}); "
-        "reload it and apply your change again.",
-        current=current,
-    )
-
-
-def _update_kind(old: Entry, new: Entry) -> EventKind:
-    if new.is_public and not old.is_public:
-        return EventKind.ENTRY_PUBLISHED
-    if old.is_public and not new.is_public:
-        return EventKind.ENTRY_DRAFTED  # taken off the page: readers remove it
-    if new.pinned != old.pinned and new.title == old.title and new.blocks == old.blocks:
-        return EventKind.ENTRY_PINNED if new.pinned else EventKind.ENTRY_UNPINNED
-    return EventKind.ENTRY_UPDATED
-
-
-def _revision(entry: Entry, actor: User, moment: datetime) -> Revision:
-    return Revision(0, entry.version, actor.id, actor.name, moment, entry.snapshot())
-
-
-def _blocks(data: dict[str, Any]) -> list[dict[str, Any]]:
-    if data.get("blocks") is not None:
-        return content.normalize_blocks(data["blocks"])
-    fmt = data.get("format", "html")
-    if fmt not in content.FORMATS:
-        raise Invalid(f"format must be one of {', '.join(content.FORMATS)}.", field="format")
-    if data.get("body") is None:
-        raise Invalid("body is required: the text of the update.", field="body")
-    return content.parse_body(data["body"], fmt)
-
-
-def _status(value: Any) -> EntryStatus:
-    try:
-        return EntryStatus(value)
-    except ValueError:
-        raise Invalid("status must be 'published', 'draft', 'submitted' or 'scheduled'.", field="status") from None
-
-
-BLOG_FIELDS = frozenset(
-    {"title", "slug", "description", "language", "sections", "lead_image", "publisher", "timezone", "status", "key_points"}
-)
-
-
-def _timezone(value: Any) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise Invalid("timezone must be an IANA time zone name such as 'Europe/Kyiv' or 'UTC'.", field="timezone") from None
-    return str(value)
-
-
-def _language(value: Any) -> str:
-    if not isinstance(value, str) or not re.match(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$", value):
-        raise Invalid("language must be a language tag such as 'en', 'de' or 'pt-BR'.", field="language")
-    return value
-
-
-def _sections(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise Invalid('sections must be a list of names, e.g. ["Conflicts", "Ukraine"].', field="sections")
-    return [clean_text(s, "sections", limit=100) for s in value if s.strip()][:10]
-
-
-def _key_points(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise Invalid('Key points must be a list of sentences, e.g. {"items": ["...", "..."]}.', field="items")
-    if len(value) > MAX_KEY_POINTS:
-        raise Invalid(f"Keep the key points to {MAX_KEY_POINTS} items or fewer.", field="items")
-    return [clean_text(s, "key point", limit=MAX_KEY_POINT) for s in value if s.strip()]
-
-
-def _no_unknown(data: dict[str, Any], known: set[str]) -> None:
-    unknown = set(data) - known
-    if unknown:
-        raise Invalid(
-            f"Unknown field(s): {', '.join(sorted(unknown))}. Known fields: {', '.join(sorted(known))}.",
-            field=sorted(unknown)[0],
-        )
