@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+from importlib import resources
+from typing import Any
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -19,6 +22,7 @@ from stoppress.core.services import Newsroom
 from stoppress.settings import Settings
 from stoppress.storage.base import Storage
 from stoppress.web.cache import PageCache
+from stoppress.web.desk.stream import desk_hub
 from stoppress.web.errors import HANDLERS, html_error
 from stoppress.web.render import Renderer, Site
 from stoppress.web.routes import routes
@@ -55,6 +59,22 @@ async def publish_scheduled(newsroom: Newsroom, every: float = 5.0) -> None:
         await asyncio.sleep(every)
 
 
+def asset_version() -> str:
+    """A short hash of the static files, so their long-cached URLs change whenever they do."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=6)
+    folder = resources.files("stoppress") / "static"
+    for path in sorted(_files(folder), key=str):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _files(folder: Any) -> list[Any]:
+    found = []
+    for item in folder.iterdir():
+        found.extend(_files(item) if item.is_dir() else [item])
+    return found
+
+
 def create_app(settings: Settings) -> Starlette:
     storage = open_storage(settings.db)
     broker = open_broker(settings.broker)
@@ -68,18 +88,21 @@ def create_app(settings: Settings) -> Starlette:
         max_buffer=settings.stream_buffer_bytes,
         on_change=cache.invalidate,
     )
+    desk = desk_hub(newsroom, renderer, settings)  # the desk's live stream: every change, drafts included
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await storage.startup()
         await broker.startup()
         await hub.startup()
+        await desk.startup()
         scheduler = asyncio.create_task(publish_scheduled(newsroom))
         try:
             yield
         finally:
             scheduler.cancel()
             await hub.shutdown()
+            await desk.shutdown()
             await broker.shutdown()
             await storage.shutdown()
 
@@ -97,5 +120,6 @@ def create_app(settings: Settings) -> Starlette:
     app.state.renderer = renderer
     app.state.cache = cache
     app.state.hub = hub
-    app.state.asset_version = __version__
+    app.state.desk_hub = desk
+    app.state.asset_version = asset_version()
     return app

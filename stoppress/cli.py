@@ -107,7 +107,11 @@ def serve(**options: Any) -> None:
     click.echo(f"Stop Press {__version__} serving {settings.db}")
     click.echo(f"Open {base}/ in your browser.", err=False)
     if not users:
-        click.echo("No accounts yet. Create the first one with:\n"
+        # A one-time link: whoever opens it first creates the admin account, so it is printed only here.
+        token = run(settings.db, lambda newsroom: newsroom.access.setup_token())
+        click.echo("No accounts yet. Open this one-time link to create the first admin account:\n"
+                   f"  {base}/desk/setup?token={token}\n"
+                   "Or create the first one at the command line with:\n"
                    "  stoppress users add NAME --role admin\n"
                    "then an API token with:\n"
                    "  stoppress tokens create NAME")

@@ -33,6 +33,10 @@ class Settings:
     page_size: int = _setting(20, "Entries per reader page.", cast=int)
     heartbeat: float = _setting(15.0, "Seconds between keep-alive comments on idle live streams.", cast=float)
     max_request_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes.", cast=int)
+    max_upload_bytes: int = _setting(20_971_520, "Largest picture upload accepted, in bytes (20 MiB).", cast=int)
+    media_dir: str = _setting(
+        "", "Folder for uploaded pictures; a `media` folder next to the SQLite database when empty."
+    )
     stream_buffer_bytes: int = _setting(
         262_144, "A live reader whose unsent data exceeds this many bytes has stopped reading and is dropped.", cast=int
     )

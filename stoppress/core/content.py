@@ -4,12 +4,14 @@ Blocks are JSON-ready dicts and the one sanitised form of a body (reader HTML, p
 summaries are derived from them): paragraph{html}, subheading{text}, quote{html, cite},
 list{ordered, items[html]}, image{src, alt, caption, credit}, video{url, title}. Every html field
 is INLINE: only strong em b i code sub sup s mark br and <a href> (http, https, mailto).
+An uploaded image also has media, width, height and widths (see `pictures.py`).
 No web framework or template engine here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 from html import escape, unescape
 
@@ -20,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from stoppress.core.errors import Invalid
 from stoppress.core.models import Block
+from stoppress.core.pictures import picture_html, upload_fields
 
 FORMATS = ("html", "markdown", "text")
 MAX_BODY_CHARS = 100_000
@@ -45,6 +48,14 @@ _VIDEO_PREFIX = re.compile(r"(?i)^video:\s*")
 _TAG = re.compile(r"<[^>]*>")
 _REL = ' rel="nofollow noopener"'
 _MD = MarkdownIt("commonmark").disable("table")
+
+# Renders take the reader's translate callable (a blog's `Language.gettext`); the core knows no
+# catalogues, so by default the labels stay in English, the source language.
+Translate = Callable[[str], str]
+
+
+def _identity(message: str) -> str:
+    return message
 
 
 def _style_marks(element: str, attribute: str, value: str) -> str | None:
@@ -320,12 +331,14 @@ def _normalize(blocks: object, field: str) -> list[Block]:
                 out.append({"type": kind, "ordered": ordered, "items": cleaned})
         elif kind == "image":
             src, alt, caption = text("src"), _squash(text("alt")), _squash(text("caption"))
+            upload = upload_fields(raw, where, field)
+            src = upload.pop("src", src)  # an uploaded picture's own JPEG, whatever was sent
             if src and not _SRC_OK.match(src):
                 raise Invalid(f"{where} needs a picture address starting with https:// or /.", field=field)
             if not alt and (src or not caption):
                 raise Invalid(f"{where} needs alt text describing the picture.", field=field)
             credit = _CREDIT_PREFIX.sub("", _squash(text("credit")))  # render_html adds "Image: "
-            out.append({"type": kind, "src": src, "alt": alt, "caption": caption, "credit": credit})
+            out.append({"type": kind, "src": src, "alt": alt, "caption": caption, "credit": credit, **upload})
         else:
             url, title = text("url"), _squash(text("title"))
             if url and not _HTTP_OK.match(url):
@@ -341,8 +354,12 @@ def _get(block: Block, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def render_html(blocks: list[Block]) -> str:
-    """Safe HTML for the reader page; inline fields are re-sanitised, links get rel=nofollow."""
+def render_html(blocks: list[Block], gettext: Translate | None = None) -> str:
+    """Safe HTML for the reader page; inline fields are re-sanitised, links get rel=nofollow.
+
+    `gettext` translates the labels ("Image: ...", "Video: ...") into the blog's language.
+    """
+    _ = gettext or _identity
     parts: list[str] = []
     for b in blocks:
         kind = b.get("type")
@@ -358,7 +375,7 @@ def render_html(blocks: list[Block]) -> str:
             items = [f"<li>{_clean_inline(i, True)}</li>" for i in b.get("items") or [] if isinstance(i, str)]
             parts.append(f"<{tag}>{''.join(items)}</{tag}>")
         elif kind == "image":
-            parts.append(_render_image(b))
+            parts.append(_render_image(b, _))
         elif kind == "video":
             title, url = escape(_get(b, "title")), _get(b, "url")
             head = f'<p class="sp-video-title">{title}</p>'
@@ -367,13 +384,16 @@ def render_html(blocks: list[Block]) -> str:
                     f'<a class="sp-video-link" href="{escape(url)}"{_REL}>'
                     f'<span aria-hidden="true">▶</span> <span>{title}</span></a>'
                 )
-            parts.append(f'<figure class="sp-video">{head}<figcaption>Video: {title}</figcaption></figure>')
+            caption = escape(_("Video: %(title)s")) % {"title": title}
+            parts.append(f'<figure class="sp-video">{head}<figcaption>{caption}</figcaption></figure>')
     return "\n".join(parts)
 
 
-def _render_image(b: Block) -> str:
+def _render_image(b: Block, _: Translate) -> str:
     src, alt = _get(b, "src"), escape(_get(b, "alt"))
-    if src and _SRC_OK.match(src):
+    if picture := picture_html(b, alt):
+        media = picture
+    elif src and _SRC_OK.match(src):
         media = f'<img src="{escape(src)}" alt="{alt}" loading="lazy" decoding="async">'
     else:  # keep caption and credit visible for a picture whose file we do not have
         # The alt text stands in for the picture, visibly; screen readers get it once, from the label.
@@ -382,14 +402,15 @@ def _render_image(b: Block) -> str:
     caption, credit = escape(_get(b, "caption")), escape(_get(b, "credit"))
     bits = [
         f'<span class="sp-caption">{caption}</span>' if caption else "",
-        f'<span class="sp-credit">Image: {credit}</span>' if credit else "",
+        f'<span class="sp-credit">{escape(_("Image: %(credit)s")) % {"credit": credit}}</span>' if credit else "",
     ]
     figcaption = f"<figcaption>{' '.join(filter(None, bits))}</figcaption>" if caption or credit else ""
     return f'<figure class="sp-image">{media}{figcaption}</figure>'
 
 
-def render_text(blocks: list[Block]) -> str:
-    """Plain text as a text browser shows the entry: blocks a blank line apart."""
+def render_text(blocks: list[Block], gettext: Translate | None = None) -> str:
+    """Plain text as a text browser shows the entry: blocks a blank line apart; labels via `gettext`."""
+    _ = gettext or _identity
     parts: list[str] = []
     for b in blocks:
         kind = b.get("type")
@@ -406,7 +427,7 @@ def render_text(blocks: list[Block]) -> str:
             parts.append("\n".join(f"{n}. {i}" if ordered else f"- {i}" for n, i in enumerate(items, 1)))
         elif kind == "image":
             alt, caption, credit = _get(b, "alt"), _get(b, "caption"), _get(b, "credit")
-            line = " ".join(x for x in (caption, f"Image: {credit}" if credit else "") if x)
+            line = " ".join(x for x in (caption, _("Image: %(credit)s") % {"credit": credit} if credit else "") if x)
             parts.append("\n".join(x for x in (alt if alt != caption else "", line) if x))
         elif kind == "video":
             parts.append("\n".join(x for x in (_get(b, "title"), _get(b, "url")) if x))

@@ -13,6 +13,7 @@ from stoppress.core import content, permissions
 from stoppress.core.errors import Conflict
 from stoppress.core.models import Blog, Entry, User
 from stoppress.core.services import Newsroom
+from stoppress.web.desk.auth import SESSION_COOKIE, session_actor
 from stoppress.web.errors import Problem
 from stoppress.web.render import Site
 
@@ -29,6 +30,9 @@ def _site(request: Request) -> Site:
 
 async def actor(request: Request) -> User:
     header = request.headers.get("authorization", "")
+    if not header and request.cookies.get(SESSION_COOKIE):
+        # The desk's own scripts: the session cookie, and for writes its CSRF token as X-CSRF-Token.
+        return await session_actor(request)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "Send an API token as 'Authorization: Bearer TOKEN'; create one with `stoppress tokens create NAME`.")

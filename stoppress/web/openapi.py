@@ -47,6 +47,9 @@ SCHEMAS: dict[str, Any] = {
             "text": {**TEXT, "description": "Plain text (subheading)."},
             "cite": TEXT, "ordered": {"type": "boolean"}, "items": {"type": "array", "items": TEXT},
             "src": TEXT, "alt": TEXT, "caption": TEXT, "credit": TEXT, "url": TEXT, "title": TEXT,
+            "media": {**TEXT, "description": "An uploaded picture's name (image); POST /api/v1/media gives it."},
+            "width": {"type": "integer"}, "height": {"type": "integer"},
+            "widths": {"type": "array", "items": {"type": "integer"}, "maxItems": 8},
         },
     },
     "BlogInput": {
@@ -124,6 +127,17 @@ SPEC: dict[str, Any] = {
     "paths": {
         "/api/v1/openapi.json": {"get": {"summary": "This description", "security": [],
                                          "responses": {"200": {"description": "OpenAPI document"}}}},
+        "/api/v1/media": {"post": {
+            **_op("Upload a picture: checked, stripped of its metadata (location too), stored at several widths",
+                  {"201": _json({"type": "object", "properties": {
+                      "name": TEXT, "src": TEXT, "width": {"type": "integer"}, "height": {"type": "integer"},
+                      "widths": {"type": "array", "items": {"type": "integer"}}, "block": _ref("Block")}},
+                      "Stored; put `block` in an entry after writing its alt text")}),
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}}}},
+                "image/*": {"schema": {"type": "string", "format": "binary"}}}},
+        }},
         "/api/v1/blogs": {
             "get": _op("List blogs", {"200": _json({"type": "object", "properties": {"blogs": {"type": "array", "items": _ref("Blog")}}}, "Every blog")}),
             "post": _op("Create a blog", {"201": _json(_ref("Blog"), "Created"), "409": PROBLEM}, body="BlogInput"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -14,9 +15,11 @@ from stoppress.core.services import Newsroom
 from stoppress.web.cache import PageCache
 from stoppress.i18n import language
 from stoppress.web.render import Renderer, Site
+from stoppress.web import structured
 
 # Short enough that a CDN hardly ever serves a stale page; the live stream covers the rest.
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+RECENTLY_ENDED = timedelta(days=30)  # how long an ended blog stays on the index
 
 
 def _state(request: Request) -> tuple[Newsroom, Renderer, PageCache]:
@@ -52,14 +55,18 @@ async def blog_page(request: Request) -> Response:
         if page > pages:
             raise NotFound(f"This blog has {pages} page(s) of updates; there is no page {page}.")
         pinned = (await newsroom.storage.list_entries(blog.id or 0, pinned_only=True, limit=5)).entries if page == 1 else []
+        # The newest key events only: the list stays cheap however long the blog grows.
+        key_events = (await newsroom.storage.list_entries(blog.id or 0, key_events_only=True, limit=10)).entries
         html = renderer.page(
             "reader/page.html",
             blog=blog,
             entries=listing.entries,
             pinned=pinned,
+            key_events=key_events,
             page=page,
             pages=pages,
             renderer=renderer,
+            sharing=structured.blog_sharing(blog, listing.entries, renderer.site, page),
             asset_version=request.app.state.asset_version,
         )
         hit = cache.put(slug, blog.id or 0, key, html.encode(), blog.last_event_id)
@@ -105,14 +112,14 @@ def blog_as_text(blog: Blog, entries: list[Entry], site: Site) -> str:
         out.append(blog.description)
     out.append(site.short_url(blog.code))
     if blog.lead_image:
-        out.append(content.render_text([{"type": "image", **_image_dict(blog)}]))
+        out.append(content.render_text([{"type": "image", **_image_dict(blog)}], speech.gettext))
     if blog.key_points.items:
         out.append(_("What you need to know"))
         out.extend(blog.key_points.items)
     for entry in entries:
         out.append("-" * 8)
         out.append(f"{entry.title}\n{speech.datetime(entry.published_at, blog.timezone)}")
-        out.append(content.render_text(entry.blocks))
+        out.append(content.render_text(entry.blocks, speech.gettext))
         out.append(site.short_url(entry.code))
     return "\n\n".join(part for part in out if part) + "\n"
 
@@ -136,8 +143,12 @@ async def short_link(request: Request) -> Response:
 async def index(request: Request) -> Response:
     newsroom, renderer, _ = _state(request)
     blogs = await newsroom.list_blogs()
-    blogs.sort(key=lambda b: (b.status != "live", -(b.updated_at.timestamp() if b.updated_at else 0)))
-    html = renderer.page("index.html", blogs=blogs, asset_version=request.app.state.asset_version)
+    blogs.sort(key=lambda b: -(b.updated_at.timestamp() if b.updated_at else 0))
+    # Ended blogs stay on the front page for a while, then only their links and feeds lead to them.
+    since = newsroom.clock() - RECENTLY_ENDED
+    ended = [b for b in blogs if b.status != "live" and (b.ended_at or b.updated_at or since) > since]
+    live = [b for b in blogs if b.status == "live"]
+    html = renderer.page("index.html", blogs=live, ended=ended, asset_version=request.app.state.asset_version)
     etag = '"' + hashlib.sha1(html.encode()).hexdigest()[:16] + '"'
     return cached_response(request, html.encode(), etag, "text/html; charset=utf-8")
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from stoppress.core import content
 from stoppress.core.models import Blog, Entry, EntryStatus, Event, EventKind
-from stoppress.i18n import language
+from stoppress.i18n import Language, language
 from stoppress.settings import Settings
 
 
@@ -45,8 +46,16 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["iso"] = lambda m: m.astimezone(UTC).isoformat(timespec="seconds") if m else ""
-    env.filters["body"] = lambda blocks: Markup(content.render_html(blocks))  # noqa: S704 - sanitised blocks
+    env.filters["body"] = _body
     return env
+
+
+@pass_context
+def _body(context: Context, blocks: list[dict[str, Any]]) -> Markup:
+    """The `body` filter: an entry's blocks as HTML, labelled in the language the template speaks."""
+    speech = context.get("language")
+    gettext = speech.gettext if isinstance(speech, Language) else None
+    return Markup(content.render_html(blocks, gettext))  # noqa: S704 - sanitised blocks
 
 
 class Renderer:

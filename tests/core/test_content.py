@@ -371,3 +371,14 @@ def test_images_videos_and_inline_text() -> None:
     assert images(blocks) == [PHOTO] and videos(blocks) == [video]
     assert inline_text("Tom &amp; Jerry<br><b>bold</b>") == "Tom & Jerry\nbold"
     assert inline_text("") == ""
+
+
+def test_labels_are_rendered_in_the_readers_language() -> None:
+    """The core knows no catalogues: the web layer passes the blog language's gettext in."""
+    german = {"Image: %(credit)s": "Bild: %(credit)s", "Video: %(title)s": "Video <%(title)s>"}.get
+    blocks = [PHOTO, {"type": "video", "url": "https://example.com/v", "title": "Clip & more"}]
+    html = render_html(blocks, lambda message: german(message, message))
+    assert '<span class="sp-credit">Bild: Efrem Lukatsky/AP Photo/picture alliance</span>' in html
+    assert "<figcaption>Video &lt;Clip &amp; more&gt;</figcaption>" in html  # a translation is text, escaped
+    assert "Bild: Efrem Lukatsky/AP Photo/picture alliance" in render_text([PHOTO], lambda m: german(m, m))
+    assert "Image: Efrem Lukatsky" in render_html([PHOTO]) and "Image: Efrem Lukatsky" in render_text([PHOTO])
