@@ -111,7 +111,7 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=routes(AsgiStream(hub, not_found)),
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 from stoppress.core.errors import NotFound
 from stoppress.core.models import Blog, Entry
 from stoppress.core.services import Newsroom
+from stoppress.web.cache import cached_response
 from stoppress.web.errors import Problem
-from stoppress.web.reader import cached_response
 from stoppress.web.render import Site
 from stoppress.web.structured import SITE_NAME
 
@@ -64,7 +64,7 @@ async def embed_page(request: Request) -> Response:
             asset_version=state.asset_version,
         )
         hit = state.cache.put(slug, blog.id or 0, "embed", html.encode(), blog.last_event_id)
-    response = cached_response(request, hit.body, hit.etag, "text/html; charset=utf-8")
+    response = cached_response(request, hit, "text/html; charset=utf-8")
     response.headers.update(FRAMING)
     return response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stoppress.web.reader import cached_response
+from stoppress.web.cache import cached_response
 from stoppress.web.structured import entry_sharing
 
 
@@ -28,4 +28,4 @@ async def entry_page(request: Request) -> Response:
         )
         # Only real entries are kept, so made-up codes cannot fill the cache.
         hit = state.cache.put(slug, blog.id or 0, variant, html.encode(), blog.last_event_id)
-    return cached_response(request, hit.body, hit.etag, "text/html; charset=utf-8")
+    return cached_response(request, hit, "text/html; charset=utf-8")

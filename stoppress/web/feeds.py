@@ -20,7 +20,7 @@ from starlette.responses import Response
 from stoppress.core import content
 from stoppress.core.models import Blog, Entry
 from stoppress.i18n import language
-from stoppress.web.reader import cached_response
+from stoppress.web.cache import cached_response
 from stoppress.web.render import Site
 from stoppress.web.structured import SITE_NAME, absolute, page_url, publisher_name
 
@@ -156,7 +156,7 @@ def _handler(kind: str, write: Callable[[Feed], bytes], media_type: str) -> Any:
             entries = (await state.newsroom.storage.list_entries(blog.id or 0, limit=NEWEST)).entries
             body = write(Feed(blog, entries, state.renderer.site, state.settings.page_size))
             hit = state.cache.put(slug, blog.id or 0, variant, body, blog.last_event_id)
-        return cached_response(request, hit.body, hit.etag, media_type)
+        return cached_response(request, hit, media_type)
 
     handler.__doc__ = f"GET /live/{{slug}}/feed.{kind}: the blog's newest {NEWEST} entries."
     return handler

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -12,13 +11,11 @@ from stoppress.core import content
 from stoppress.core.errors import NotFound
 from stoppress.core.models import Blog, Entry, EntryStatus
 from stoppress.core.services import Newsroom
-from stoppress.web.cache import PageCache
 from stoppress.i18n import language
-from stoppress.web.render import Renderer, Site
 from stoppress.web import structured
+from stoppress.web.cache import Cached, PageCache, cached_response
+from stoppress.web.render import Renderer, Site
 
-# Short enough that a CDN hardly ever serves a stale page; the live stream covers the rest.
-CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 RECENTLY_ENDED = timedelta(days=30)  # how long an ended blog stays on the index
 
 
@@ -32,13 +29,6 @@ def _page_number(request: Request) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise NotFound(f"There is no page {raw!r}; pages are numbered from 1.")
     return int(raw)
-
-
-def cached_response(request: Request, body: bytes, etag: str, media_type: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
 
 
 async def blog_page(request: Request) -> Response:
@@ -70,7 +60,7 @@ async def blog_page(request: Request) -> Response:
             asset_version=request.app.state.asset_version,
         )
         hit = cache.put(slug, blog.id or 0, key, html.encode(), blog.last_event_id)
-    return cached_response(request, hit.body, hit.etag, "text/html; charset=utf-8")
+    return cached_response(request, hit, "text/html; charset=utf-8")
 
 
 async def text_view(request: Request) -> Response:
@@ -82,7 +72,7 @@ async def text_view(request: Request) -> Response:
         entries = await all_published(newsroom, blog)
         text = blog_as_text(blog, entries, request.app.state.renderer.site)
         hit = cache.put(slug, blog.id or 0, "text", text.encode(), blog.last_event_id)
-    return cached_response(request, hit.body, hit.etag, "text/plain; charset=utf-8")
+    return cached_response(request, hit, "text/plain; charset=utf-8")
 
 
 async def all_published(newsroom: Newsroom, blog: Blog) -> list[Entry]:
@@ -149,8 +139,7 @@ async def index(request: Request) -> Response:
     ended = [b for b in blogs if b.status != "live" and (b.ended_at or b.updated_at or since) > since]
     live = [b for b in blogs if b.status == "live"]
     html = renderer.page("index.html", blogs=live, ended=ended, asset_version=request.app.state.asset_version)
-    etag = '"' + hashlib.sha1(html.encode()).hexdigest()[:16] + '"'
-    return cached_response(request, html.encode(), etag, "text/html; charset=utf-8")
+    return cached_response(request, Cached.of(html.encode()), "text/html; charset=utf-8")
 
 
 async def healthz(request: Request) -> Response:
