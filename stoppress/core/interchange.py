@@ -216,7 +216,7 @@ def _plan_json_ld(posting: dict[str, Any], now: datetime) -> _Plan:
     plan = _Plan(
         blog={
             "title": title,
-            "code": _code(posting.get("url"), posting.get("identifier")),
+            "code": _code(posting.get("identifier"), posting.get("url")),
             "description": _text(posting.get("description")),
             "language": _text(posting.get("inLanguage")) or "en",
             "sections": _many(posting.get("articleSection")),

@@ -34,11 +34,18 @@ if (root && "EventSource" in window) {
     const article = document.getElementById(id);
     if (!article) return false;
     const after = document.getElementById(`after-${id}`);
-    const hadFocus = article.contains(document.activeElement);
+    // Keep the reader's focus on the same control of the edited entry (its links, its skip link).
+    const focusable = (node) => [...node.querySelectorAll("a[href], button, [tabindex]")];
+    const focusIndex = article.contains(document.activeElement) ? focusable(article).indexOf(document.activeElement) : -1;
     const nodes = fragment(html);
     if (after) after.remove();
     article.replaceWith(nodes);
-    if (hadFocus) document.getElementById(id)?.focus?.();
+    if (focusIndex >= 0) {
+      const fresh = document.getElementById(id);
+      const target = focusable(fresh)[focusIndex] || fresh;
+      if (target === fresh) fresh.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: true });
+    }
     return true;
   };
 
@@ -80,7 +87,7 @@ if (root && "EventSource" in window) {
     if (!area) {
       area = document.createElement("section");
       area.className = "pinned";
-      area.setAttribute("aria-label", "Pinned");
+      area.setAttribute("aria-label", root.dataset.pinnedLabel);
       document.querySelector(".updates").before(area);
     }
     area.prepend(fragment(message.pinned_html));

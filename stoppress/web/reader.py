@@ -13,7 +13,7 @@ from stoppress.core.models import Blog, Entry, EntryStatus
 from stoppress.core.services import Newsroom
 from stoppress.i18n import language
 from stoppress.web import structured
-from stoppress.web.cache import Cached, PageCache, cached_response
+from stoppress.web.cache import CACHE_CONTROL, Cached, PageCache, cached_response
 from stoppress.web.render import Renderer, Site
 
 RECENTLY_ENDED = timedelta(days=30)  # how long an ended blog stays on the index
@@ -93,8 +93,11 @@ def blog_as_text(blog: Blog, entries: list[Entry], site: Site) -> str:
         out.append(" > ".join(blog.sections))
     out.append(blog.title)
     out.append(
-        f"{_('Published')} {speech.date(blog.published_at, blog.timezone)}, "
-        f"{_('last updated')} {speech.date(blog.updated_at, blog.timezone)}"
+        _(
+            "Published %(published)s, last updated %(updated)s",
+            published=speech.date(blog.published_at, blog.timezone),
+            updated=speech.date(blog.updated_at, blog.timezone),
+        )
     )
     if blog.status == "ended":
         out.append(_("This live blog has ended."))
@@ -127,7 +130,7 @@ async def short_link(request: Request) -> Response:
     if entry is not None and entry.status is EntryStatus.PUBLISHED:
         page = await newsroom.page_of(entry, request.app.state.settings.page_size)
         target += (f"?page={page}" if page > 1 else "") + f"#e-{entry.code}"
-    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "public, max-age=60"})
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": CACHE_CONTROL})
 
 
 async def index(request: Request) -> Response:

@@ -441,6 +441,124 @@ def test_an_entry_is_written_and_published_with_the_keyboard_alone(newsroom: Ser
     context.close()
 
 
+WORD_HTML = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal {margin:0}</style></head>
+<body lang=EN-GB><!--StartFragment-->
+<p class=MsoNormal><b><span style='font-size:12.0pt;color:#C00000'>Evacuations</span></b><span
+style='font-family:"Calibri"'> ordered in <a href="https://example.com/towns" onclick="steal()">three towns</a></span><o:p></o:p></p>
+<p class=MsoListParagraphCxSpFirst style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span
+style='font-family:Symbol'><span style='mso-list:Ignore'>·<span style='font:7.0pt "Times New Roman"'>&nbsp;&nbsp; </span></span></span><![endif]>Bewdley<o:p></o:p></p>
+<p class=MsoListParagraphCxSpLast style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span
+style='font-family:Symbol'><span style='mso-list:Ignore'>·<span style='font:7.0pt "Times New Roman"'>&nbsp;&nbsp; </span></span></span><![endif]>Worcester<o:p></o:p></p>
+<script>window.pasted = true</script><img src="file:///C:/Users/me/flood.png" onerror="window.pasted = true">
+<!--EndFragment--></body></html>"""
+DOCS_HTML = ('<meta charset="utf-8"><b style="font-weight:normal;" id="docs-internal-guid-5a1"><h1 dir="ltr">'
+             '<span style="font-size:20pt">What we know</span></h1><p dir="ltr"><span style="font-weight:700">Rain</span>'
+             '<span style="font-weight:400"> keeps falling, </span><span style="font-style:italic">says the Met Office</span></p></b>')
+PASTE = """([html, text]) => {
+  const data = new DataTransfer();
+  data.setData('text/html', html);
+  data.setData('text/plain', text);
+  const editor = document.querySelector('.composer-area .editor');
+  editor.focus();
+  const selection = getSelection();
+  selection.selectAllChildren(editor);
+  selection.collapseToEnd();
+  editor.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+  return editor.innerHTML;
+}"""
+
+PICTURE_IN = """async ([how, name]) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 320; canvas.height = 200;
+  const paint = canvas.getContext('2d');
+  paint.fillStyle = '#246'; paint.fillRect(0, 0, 320, 200);
+  const blob = await new Promise((done) => canvas.toBlob(done, 'image/png'));
+  const data = new DataTransfer();
+  data.items.add(new File([blob], name, {type: 'image/png'}));
+  const editor = document.querySelector('.composer-area .editor');
+  editor.focus();
+  const event = how === 'paste'
+    ? new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})
+    : new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true});
+  editor.dispatchEvent(event);
+}"""
+
+
+def test_pasting_from_word_and_google_docs_keeps_structure_and_drops_the_rest(newsroom: Served, browser: Any) -> None:
+    url = newsroom.url
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, url, "anna")
+    slug = create_blog(page, url, "Floods", "floods")
+    reader = context.new_page()
+    reader.goto(f"{url}/live/{slug}")
+
+    composer(page).get_by_label("Headline").fill("Pasted from Word")
+    html = page.evaluate(PASTE, [WORD_HTML, "Evacuations ordered in three towns"])
+    # What the reporter sees is what will be published: structure kept, Word's styles, scripts, pictures gone.
+    assert "<strong>Evacuations</strong> ordered in" in html
+    assert '<a href="https://example.com/towns">three towns</a>' in html
+    assert re.search(r"<ul><li>Bewdley</li><li>Worcester</li></ul>", html)
+    for leftover in ("style=", "class=", "onclick", "<script", "<img", "o:p", "·", "mso"):
+        assert leftover not in html
+    assert page.evaluate("window.pasted === undefined")
+    html = page.evaluate(PASTE, [DOCS_HTML, "What we know"])
+    assert "<h3>What we know</h3>" in html
+    assert "<strong>Rain</strong> keeps falling, <em>says the Met Office</em>" in html
+
+    # A picture pasted, and one dropped on the text: each uploads and asks for its alt text.
+    page.evaluate(PICTURE_IN, ["paste", "pasted.png"])
+    page.evaluate(PICTURE_IN, ["drop", "dropped.png"])
+    pictures = composer(page).locator(".media-item[data-kind=image]")
+    composer(page).locator('.media-item[data-state="done"]').nth(1).wait_for(timeout=WAIT_MS)
+    assert pictures.count() == 2
+    for n, alt in enumerate(("A pasted chart", "A dropped map")):
+        pictures.nth(n).get_by_label("Alt text (required)").fill(alt)
+
+    # A video or social post by its link: a card with a title and the link, no request to the other site.
+    composer(page).get_by_label("Video or social post").fill("https://www.youtube.com/watch?v=abc123")
+    composer(page).get_by_role("button", name="Add video or social post").click()
+    video = composer(page).locator(".media-item[data-kind=video]")
+    assert video.get_by_label("Video or post title").input_value() == "Post on youtube.com"
+    video.get_by_label("Video or post title").fill("Drone footage of the Severn")
+    composer(page).get_by_role("button", name="Publish", exact=True).click()
+    card(page, "Pasted from Word").wait_for(timeout=WAIT_MS)
+
+    entry = reader.locator("#entries .entry", has_text="Pasted from Word")
+    entry.wait_for(timeout=WAIT_MS)
+    assert entry.locator("ul li").all_inner_texts() == ["Bewdley", "Worcester"]
+    assert entry.locator("h3").inner_text() == "What we know"
+    link = entry.locator("figure.sp-video a")
+    assert link.get_attribute("href") == "https://www.youtube.com/watch?v=abc123"
+    assert "Drone footage of the Severn" in link.inner_text()
+    assert [img.get_attribute("alt") for img in entry.locator("figure.sp-image img").all()] == [
+        "A pasted chart", "A dropped map"]
+    context.close()
+
+
+def test_an_entry_is_scheduled_in_the_blogs_time_zone(newsroom: Served, browser: Any) -> None:
+    url = newsroom.url
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, url, "anna")
+    slug = create_blog(page, url, "Tokyo marathon", "tokyo", time_zone="Asia/Tokyo")
+    write(page, "Start line", "The elite field sets off.")
+    form = composer(page)
+    form.get_by_text("Schedule for later").click()
+    form.get_by_label("Publish at (Asia/Tokyo time)").fill("2030-03-03T09:10")
+    form.get_by_role("button", name="Schedule", exact=True).click()
+    entry = card(page, "Start line")
+    entry.wait_for(timeout=WAIT_MS)
+    assert "Scheduled for 3 Mar 2030 09:10" in entry.locator(".badge--scheduled").inner_text()
+    code = entry.get_attribute("data-code")
+    saved = page.evaluate(f"fetch('/api/v1/blogs/{slug}/entries/{code}').then(r => r.json())")
+    assert saved["status"] == "scheduled" and saved["publish_at"].startswith("2030-03-03T00:10:00")  # 09:10 in Tokyo
+    reader = context.new_page()
+    reader.goto(f"{url}/live/{slug}")
+    assert reader.locator("text=Start line").count() == 0
+    context.close()
+
+
 def test_every_desk_page_passes_axe(newsroom: Served, browser: Any, tmp_path: Path) -> None:
     assert AXE.exists(), f"{AXE} is missing: run `npm ci --no-audit --no-fund` in {ROOT}"
     url = newsroom.url

@@ -286,17 +286,34 @@ export class RichText {
     const text = data.getData("text/plain");
     if (!html && !text) return;
     event.preventDefault();
-    let clean;
+    const holder = document.createElement("div");
     if (html) {
       const dropped = { pictures: 0 };
-      const holder = document.createElement("div");
       holder.append(cleanHtml(html, { dropped }));
-      clean = holder.innerHTML;
       if (dropped.pictures) announce("Pictures in the pasted text were left out: add each with Image, so it gets alt text.");
     } else {
-      clean = /\n/.test(text) ? textToHtml(text) : escapeHtml(text);
+      holder.innerHTML = textToHtml(text);
     }
-    if (clean) document.execCommand("insertHTML", false, clean);
+    const blocks = [...holder.children];
+    if (blocks.length === 1 && blocks[0].tagName === "P") {
+      document.execCommand("insertHTML", false, blocks[0].innerHTML); // one line: it joins the line it lands in
+    } else if (blocks.length) {
+      const selection = document.getSelection();
+      let node = selection.rangeCount ? selection.anchorNode : null;
+      if (node === this.editor) node = this.editor.childNodes[Math.max(0, selection.anchorOffset - 1)];
+      const here = node ? topLevel(this.editor, node) : null;
+      if (here && here !== this.editor && here.nodeType === Node.ELEMENT_NODE && here.tagName !== "P") {
+        // Paragraphs pasted into a list item, subheading or quote go after it, not inside it.
+        here.after(...blocks);
+        const range = document.createRange();
+        range.selectNodeContents(blocks[blocks.length - 1]);
+        range.collapse(false);
+        selection.removeAllRanges();
+        selection.addRange(range);
+      } else {
+        document.execCommand("insertHTML", false, holder.innerHTML);
+      }
+    }
     this.onChange();
   }
 
