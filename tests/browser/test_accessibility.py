@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser.conftest import WAIT_MS
 from tests.conftest import REFERENCE_JSONLD, LiveServer, stoppress
 from tests.web.test_html_validity import EMBED_PAGE, ENTRY_PAGE, create_blogs
 
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = os.environ.get("STOPPRESS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 20_000  # bounds every wait; asserts no speed
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 RUN_AXE = """async (options) => {
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("axe-core did not finish in 60 s")), 60000));
@@ -40,18 +26,6 @@ RUN_AXE = """async (options) => {
   }));
 }"""
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for the browser tests: apt-get install -y chromium (looked for {CHROMIUM})")
-    assert AXE.exists(), f"{AXE} is missing: run `npm ci --no-audit --no-fund` in {ROOT}"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def api(server: LiveServer) -> httpx.Client:
@@ -77,6 +51,7 @@ def axe_violations(browser: Any, url: str, expected_status: int) -> list[dict[st
         assert response is not None and response.status == expected_status, (
             f"{url} answered {response and response.status}"
         )
+        assert AXE.exists(), f"{AXE} is missing: run `npm ci --no-audit --no-fund` in {ROOT}"
         page.add_script_tag(path=str(AXE))
         return page.evaluate(RUN_AXE, AXE_OPTIONS)
     finally:

@@ -5,7 +5,6 @@ reader page's "Key events" list, which follows the live timeline."""
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,23 +14,12 @@ import pytest
 
 from stoppress.web.embed import embed_snippet
 from stoppress.web.render import Site
-from tests.browser.test_reader_live import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, post
+from tests.browser.conftest import WAIT_MS, post
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 LONG_BODY = "\n\n".join(["Counting continues across the region; results are expected before midnight."] * 5)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for the browser tests: apt-get install -y chromium (looked for {CHROMIUM})")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 class Article:

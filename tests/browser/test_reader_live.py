@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
+from tests.browser.conftest import WAIT_MS, post
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("STOPPRESS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-WAIT_MS = 20_000  # generous: CI machines are shared; this bounds the wait, it asserts no speed
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for the browser tests: apt-get install -y chromium (looked for {CHROMIUM})")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def post(server: LiveServer, path: str, body: dict[str, object], method: str = "POST") -> dict[str, object]:
-    response = httpx.request(method, server.url + path, json=body, headers=server.auth, timeout=30)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def test_an_entry_posted_through_the_api_appears_without_a_reload(live_server: LiveServer, browser) -> None:

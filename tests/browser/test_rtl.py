@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import WAIT_MS, post
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("STOPPRESS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-WAIT_MS = 20_000  # generous: CI machines are shared; this bounds the wait, it asserts no speed
 DESKTOP = {"width": 1024, "height": 900}  # wide enough for the timeline rail (min-width: 48rem)
 PHONE = {"width": 390, "height": 800}
 PARAGRAPH = "دوّت صفارات الإنذار في أنحاء العاصمة كييف صباح اليوم."
@@ -37,22 +28,6 @@ BOXES = """(selector) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for the browser tests: apt-get install -y chromium (looked for {CHROMIUM})")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def post(server: LiveServer, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-    response = httpx.request(method, server.url + path, json=body, headers=server.auth, timeout=30)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def make_blog(server: LiveServer, slug: str, lang: str) -> None:
