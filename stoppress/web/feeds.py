@@ -30,6 +30,12 @@ RSS = "application/rss+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 # Site-relative addresses in an entry's HTML made absolute: a feed is read far from the site.
 _RELATIVE = re.compile(r'(\s(?:src|href)=")/(?!/)')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+
+
+def _absolute_srcset(site: Site, srcset: str) -> str:
+    candidates = (c.strip() for c in srcset.split(","))
+    return ", ".join(site.base_url + c if c.startswith("/") and not c.startswith("//") else c for c in candidates)
 
 
 class Feed:
@@ -50,7 +56,9 @@ class Feed:
         return f"{page_url(self.site, self.blog.slug, position // self.page_size + 1)}#e-{entry.code}"
 
     def html(self, entry: Entry) -> str:
-        return _RELATIVE.sub(rf"\1{self.site.base_url}/", content.render_html(entry.blocks, self.gettext))
+        html = _RELATIVE.sub(rf"\1{self.site.base_url}/", content.render_html(entry.blocks, self.gettext))
+        # Feed readers show content away from our site: every picture candidate needs a full address.
+        return _SRCSET.sub(lambda m: f'{m.group(1)}{_absolute_srcset(self.site, m.group(2))}"', html)
 
     def image(self, entry: Entry) -> str:
         for block in content.images(entry.blocks):

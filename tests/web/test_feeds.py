@@ -223,3 +223,15 @@ def test_an_empty_blog_has_valid_empty_feeds(client: TestClient, blog: dict[str,
 @pytest.mark.parametrize("kind", ["atom", "rss", "json"])
 def test_no_feed_for_a_blog_that_does_not_exist(client: TestClient, kind: str) -> None:
     assert client.get(f"/live/nosuchblog/feed.{kind}").status_code == 404
+
+
+def test_uploaded_pictures_have_full_addresses_in_feeds(client: TestClient, editor: Headers, blog: dict[str, Any]) -> None:
+    picture = {"type": "image", "media": "Xy3_picture", "widths": [320, 640], "width": 640, "height": 480,
+               "alt": "Flooded street", "caption": "Water rose overnight", "credit": "AP"}
+    response = client.post("/api/v1/blogs/storm/entries", headers=editor,
+                           json={"title": "Flooding", "blocks": [{"type": "paragraph", "html": "Streets under water."}, picture]})
+    assert response.status_code == 201, response.text
+    html = json.loads(client.get("/live/storm/feed.json").text)["items"][0]["content_html"]
+    assert "/media/Xy3_picture/320.webp 320w" in html
+    for address in (a.split()[0] for srcset in html.split('srcset="')[1:] for a in srcset.split('"')[0].split(",")):
+        assert address.startswith("http://testserver/media/"), address
