@@ -20,7 +20,9 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 20_000  # generous: CI machines are shared; this bounds a wait, it asserts no speed
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it holds an event loop on this
+# thread, and every asyncio test after it would fail with "another loop is running".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium is needed for the browser tests: apt-get install -y chromium (looked for {CHROMIUM})")
