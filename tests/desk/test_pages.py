@@ -11,7 +11,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD, LiveServer
-from tests.desk.test_auth import CSRF_META, add_user, another, call, form_token, sign_in, signed_in
+from tests.desk.test_auth import CSRF_META, add_user, another, call, sign_in, signed_in
 
 WAIT = 20.0  # bounds every wait on a live stream; asserts no speed
 
@@ -245,7 +245,7 @@ def test_the_desk_stream_carries_drafts_that_the_reader_stream_never_shows(live_
     session.close()
 
 
-def test_a_contributor_is_kept_off_the_desk_stream(live_server: LiveServer, tmp_path: Any) -> None:
+def test_a_contributor_is_kept_off_the_desk_stream(live_server: LiveServer) -> None:
     from tests.conftest import stoppress
 
     stoppress("users", "add", "casey", "--role", "contributor", "--password-stdin", db=live_server.db, stdin=PASSWORD + "\n")
@@ -266,5 +266,8 @@ def test_nothing_of_the_desk_is_reachable_signed_out(client: TestClient) -> None
                  "/desk/blogs/storm/entries?page=1"):
         response = stranger.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/desk/sign-in"), path
-    assert call(client, client.app.state.newsroom.storage.list_users)  # type: ignore[attr-defined]
-    assert form_token(stranger, "/desk/sign-in")
+    for path, data in (("/desk/new", {"title": "x"}), ("/desk/blogs/storm/status", {"status": "ended"}),
+                       ("/desk/admin/users", {"name": "x", "role": "admin", "password": PASSWORD})):
+        assert stranger.post(path, data=data, follow_redirects=False).headers["location"] == "/desk/sign-in"
+    assert [u.name for u in call(client, client.app.state.newsroom.storage.list_users)] == ["ed"]  # type: ignore[attr-defined]
+    assert client.get("/api/v1/blogs/storm").json()["status"] == "live"

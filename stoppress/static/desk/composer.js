@@ -66,6 +66,12 @@ export class Composer {
     this.conflict = form.querySelector('[data-role="conflict"]');
     this.text = new RichText(form.querySelector(".editor").closest(".field"), { onChange: () => this.changed() });
     this.draftKey = this.mode === "new" ? `stoppress:desk:${this.slug}:composer` : null;
+    if (this.draftKey) {
+      // Leaving or hiding the page keeps what was typed in the last moments too.
+      const flush = () => { if (this.saveTimer) { clearTimeout(this.saveTimer); this.saveTimer = null; this.keep(); } };
+      window.addEventListener("pagehide", flush);
+      document.addEventListener("visibilitychange", () => { if (document.hidden) flush(); });
+    }
     this.bind();
     if (this.mode === "edit") this.load(this.entry);
     else this.restore();
@@ -136,6 +142,7 @@ export class Composer {
   }
 
   keep() {
+    this.saveTimer = null;
     const state = {
       title: this.title.value, html: this.text.html(), key_event: this.keyEvent.checked,
       pinned: Boolean(this.pinned?.checked), publish_at: this.publishAt?.value || "",
@@ -167,6 +174,7 @@ export class Composer {
 
   reset() {
     clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     this.title.value = "";
     this.text.clear();
     this.keyEvent.checked = false;

@@ -140,13 +140,14 @@ export class RichText {
   bindEditor() {
     const editor = this.editor;
     if (!editor.firstChild) this.clear();
-    document.addEventListener("selectionchange", () => {
+    this.onSelection = () => {
       const selection = document.getSelection();
       if (selection.rangeCount && editor.contains(selection.anchorNode) && !this.inCard(selection.anchorNode)) {
         this.range = selection.getRangeAt(0).cloneRange();
         this.updateToolbar();
       }
-    });
+    };
+    document.addEventListener("selectionchange", this.onSelection);
     editor.addEventListener("keydown", (event) => this.onKey(event));
     editor.addEventListener("input", (event) => {
       if (!this.inCard(event.target) && !editor.firstChild) this.clear();
@@ -171,6 +172,11 @@ export class RichText {
         ? document.caretRangeFromPoint(event.clientX, event.clientY) : null;
       this.addFiles(files, range);
     });
+  }
+
+  /** Stops listening to the document (an edit form being closed). */
+  destroy() {
+    document.removeEventListener("selectionchange", this.onSelection);
   }
 
   inCard(node) {
@@ -244,8 +250,9 @@ export class RichText {
 
   async link() {
     this.restoreSelection();
-    const range = this.range?.cloneRange();
     const selection = document.getSelection();
+    // The live selection, not the one saved on "selectionchange", which may not have caught up yet.
+    const range = selection.rangeCount ? selection.getRangeAt(0).cloneRange() : this.range?.cloneRange();
     const current = selection.anchorNode?.parentElement?.closest("a");
     const dialog = document.getElementById("link-dialog");
     const input = dialog.querySelector("#link-url");

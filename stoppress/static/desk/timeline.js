@@ -54,6 +54,7 @@ export class Timeline {
   listen(after) {
     const status = document.getElementById("live-status");
     const path = this.canPublish ? `/desk/blogs/${this.slug}/events` : `/live/${this.slug}/events`;
+    this.lastId = after;
     const source = new EventSource(`${path}?after=${after}`);
     source.onopen = () => {
       status.dataset.state = "live";
@@ -61,9 +62,16 @@ export class Timeline {
     };
     source.onerror = () => {
       status.dataset.state = "lost";
-      status.textContent = "Reconnecting…";
+      if (source.readyState !== EventSource.CLOSED) {
+        status.textContent = "Reconnecting…"; // the browser retries by itself, resuming where it was
+        return;
+      }
+      // Refused (the session ended, the server restarted badly): try again a little later, from where we were.
+      status.textContent = "Not live. Trying again; if it lasts, reload the page and sign in again.";
+      setTimeout(() => this.listen(this.lastId), 15000);
     };
     source.onmessage = (message) => {
+      if (message.lastEventId) this.lastId = Number(message.lastEventId);
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
       this.apply(event);
@@ -330,6 +338,7 @@ export class Timeline {
     card.append(form);
     card.classList.add("is-editing");
     const close = (saved) => {
+      composer.text.destroy();
       form.remove();
       view.hidden = false;
       card.classList.remove("is-editing");
@@ -339,7 +348,7 @@ export class Timeline {
       this.focusIn(this.card(code) || card, "edit");
       if (saved) this.refresh(code).then(() => this.focusIn(this.card(code) || card, "edit"));
     };
-    new Composer(form, {
+    const composer = new Composer(form, {
       mode: "edit", slug: this.slug, timeZone: this.timeZone, canPublish: this.canPublish, entry,
       onDone: () => { this.ours.add(code); close(true); },
       onCancel: () => close(false),
