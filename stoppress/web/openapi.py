@@ -119,7 +119,9 @@ SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Stop Press API", "version": __version__,
              "description": "Run live blogs from programs. Authenticate with `Authorization: Bearer TOKEN` "
-                            "(create one with `stoppress tokens create NAME`). Errors are RFC 9457 problem+json."},
+                            "(create one with `stoppress tokens create NAME`). The desk calls the same API with its session "
+                            "cookie; then every write also needs the page's `X-CSRF-Token` header. "
+                            "Errors are RFC 9457 problem+json."},
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
     "components": {"schemas": SCHEMAS,
