@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
-from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
     broker = open_broker(settings.broker)
     newsroom = Newsroom(storage, broker)
     renderer = Renderer(Site.from_settings(settings))
+    renderer.env.globals["asset_version"] = asset_version()  # every page links static files by it
     cache = PageCache()
     hub = Hub(
         newsroom,
@@ -121,5 +122,4 @@ def create_app(settings: Settings) -> Starlette:
     app.state.cache = cache
     app.state.hub = hub
     app.state.desk_hub = desk
-    app.state.asset_version = asset_version()
     return app

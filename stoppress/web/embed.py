@@ -61,7 +61,6 @@ async def embed_page(request: Request) -> Response:
             pinned=pinned,
             more=listing.total > len(listing.entries),
             renderer=state.renderer,
-            asset_version=state.asset_version,
         )
         hit = state.cache.put(slug, blog.id or 0, "embed", html.encode(), blog.last_event_id)
     response = cached_response(request, hit, "text/html; charset=utf-8")

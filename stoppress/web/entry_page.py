@@ -24,7 +24,6 @@ async def entry_page(request: Request) -> Response:
             blog=blog,
             entry=entry,
             sharing=entry_sharing(blog, entry, renderer.site),
-            asset_version=state.asset_version,
         )
         # Only real entries are kept, so made-up codes cannot fill the cache.
         hit = state.cache.put(slug, blog.id or 0, variant, html.encode(), blog.last_event_id)

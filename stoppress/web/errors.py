@@ -80,7 +80,7 @@ async def handle_http(request: Request, exc: Exception) -> Response:
 
 def html_error(request: Request, status: int, message: str) -> Response:
     renderer = request.app.state.renderer
-    body = renderer.page("error.html", title=TITLES.get(status, "Error"), message=message, asset_version=request.app.state.asset_version)
+    body = renderer.page("error.html", title=TITLES.get(status, "Error"), message=message)
     return Response(body, status_code=status, media_type="text/html; charset=utf-8")
 
 

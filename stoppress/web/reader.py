@@ -57,7 +57,6 @@ async def blog_page(request: Request) -> Response:
             pages=pages,
             renderer=renderer,
             sharing=structured.blog_sharing(blog, listing.entries, renderer.site, page),
-            asset_version=request.app.state.asset_version,
         )
         hit = cache.put(slug, blog.id or 0, key, html.encode(), blog.last_event_id)
     return cached_response(request, hit, "text/html; charset=utf-8")
@@ -141,7 +140,7 @@ async def index(request: Request) -> Response:
     since = newsroom.clock() - RECENTLY_ENDED
     ended = [b for b in blogs if b.status != "live" and (b.ended_at or b.updated_at or since) > since]
     live = [b for b in blogs if b.status == "live"]
-    html = renderer.page("index.html", blogs=live, ended=ended, asset_version=request.app.state.asset_version)
+    html = renderer.page("index.html", blogs=live, ended=ended)
     return cached_response(request, Cached.of(html.encode()), "text/html; charset=utf-8")
 
 

@@ -91,7 +91,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     session = request.scope.get("state", {}).get("desk_session")
     body = state.renderer.page(
         template, lang="en", user=session.user if session else None, csrf=session.csrf if session else "",
-        asset_version=state.asset_version, **context,
+        **context,
     )
     return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=HEADERS)
 
