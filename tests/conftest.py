@@ -129,11 +129,18 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     try:
         yield LiveServer(url, db, token, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_server(process, drain)
+
+
+def stop_server(process: subprocess.Popen[str], drain: threading.Thread) -> None:
+    """Stop a server started by a test, and close what reads its output."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+    if drain.ident:
         drain.join(timeout=15)
-        process.stdout.close()
+    assert process.stdout is not None
+    process.stdout.close()

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from stoppress.app import create_app
 from stoppress.settings import Settings
-from tests.conftest import PASSWORD, stoppress
+from tests.conftest import PASSWORD, stop_server, stoppress
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -118,15 +118,7 @@ def serve(db: str, folder: Path, *, empty: bool) -> Iterator[Served]:
         drain.start()  # keep reading, so the server never blocks on a full pipe
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        if drain.ident:
-            drain.join(timeout=15)
-        process.stdout.close()
+        stop_server(process, drain)
 
 
 def setup_link(client: TestClient) -> str:
